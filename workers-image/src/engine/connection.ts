@@ -1,0 +1,289 @@
+import { isPureQuery, leavesConnectionState, type StatementInfo } from "../sql/analyze";
+import { toSqlError } from "./errors";
+import { type ResponseBudget, valueSize } from "./limits";
+import {
+  Action,
+  Authorization,
+  type AuthorizerRule,
+  type NativeDatabase,
+  type NativeStatement,
+  type NativeValue,
+  openNative,
+} from "./native";
+
+export type SqlValue = NativeValue;
+
+export interface ColumnInfo {
+  name: string;
+  decltype: string | null;
+}
+
+export interface StatementResult {
+  columns: ColumnInfo[];
+  rows: SqlValue[][];
+  affectedRowCount: number;
+  lastInsertRowid: bigint;
+  durationMs: number;
+}
+
+/**
+ * Everything that would let a database reach beyond its own file is refused by SQLite's
+ * authorizer on every connection. Plain VACUUM attaches a temporary database named "", so that
+ * one ATTACH is allowed; VACUUM INTO and any other ATTACH are not.
+ */
+const SANDBOX_RULES: AuthorizerRule[] = [
+  { action: Action.ATTACH, entity: "", policy: Authorization.ALLOW },
+  { action: Action.ATTACH, policy: Authorization.DENY },
+  { action: Action.FUNCTION, entity: "load_extension", policy: Authorization.DENY },
+  // Server-managed: read-only access, and settings that would lock other connections out or
+  // let a client corrupt the file or move temporary files elsewhere.
+  ...[
+    "query_only",
+    "locking_mode",
+    "writable_schema",
+    "temp_store_directory",
+    "data_store_directory",
+  ].map((pragma) => ({ action: Action.PRAGMA, entity: pragma, policy: Authorization.DENY })),
+];
+const SANDBOX = { rules: SANDBOX_RULES, defaultPolicy: Authorization.ALLOW };
+
+const STATEMENT_CACHE_SIZE = 128;
+
+const INSERTING_KEYWORDS = new Set(["INSERT", "REPLACE", "WITH"]);
+
+/** One SQLite connection to the worker's database file, used by one Hrana stream at a time. */
+export class Connection {
+  private readonly db: NativeDatabase;
+  /** Prepared statements by SQL text, least recently used first. */
+  private readonly statements = new Map<string, NativeStatement>();
+  /** Read-only connections (tokens with `a: "ro"`) fail every write with SQLITE_READONLY. */
+  private readOnlyMode = false;
+  /** Set once a statement changed connection state that must not leak to another stream. */
+  private tainted = false;
+  /** sqld reports the connection's last insert rowid with every result. */
+  private lastInsertRowid = 0n;
+  /**
+   * When this connection's transaction (probably) took the write lock. An approximation: any
+   * statement other than a pure query inside a transaction counts.
+   */
+  writeLockSince: number | undefined;
+  /** Set when another writer rolled this connection's transaction back after TXN_TIMEOUT. */
+  private forcedRollback = false;
+
+  constructor(
+    path: string,
+    readonly queryTimeoutMs: number,
+    synchronous: string,
+  ) {
+    this.db = openNative(path, queryTimeoutMs);
+    this.db.exec(`PRAGMA synchronous = ${synchronous}`);
+    this.db.authorizer(SANDBOX);
+  }
+
+  get isAutocommit(): boolean {
+    return !this.db.inTransaction;
+  }
+
+  /** Whether the connection can serve another stream (no transaction, no leftover state). */
+  get isReusable(): boolean {
+    return this.isAutocommit && !this.tainted;
+  }
+
+  /** Called when a stream takes the connection: results start from a fresh connection's view. */
+  resetForNewStream(): void {
+    this.lastInsertRowid = 0n;
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyMode;
+  }
+
+  setReadOnly(readOnly: boolean): void {
+    if (readOnly === this.readOnlyMode) return;
+    // query_only is denied to clients by the sandbox, so lift it for this one statement.
+    this.db.authorizer(null);
+    try {
+      this.db.exec(`PRAGMA query_only = ${readOnly ? 1 : 0}`);
+    } finally {
+      this.db.authorizer(SANDBOX);
+    }
+    this.readOnlyMode = readOnly;
+  }
+
+  /**
+   * Rolls back a transaction that held the write lock too long while another writer waited.
+   * The stream learns about it on its next request (see takeForcedRollback).
+   */
+  forceRollback(): void {
+    this.rollback();
+    this.forcedRollback = true;
+  }
+
+  /** True once after forceRollback(): that request fails with TRANSACTION_TIMEOUT. */
+  takeForcedRollback(): boolean {
+    const forced = this.forcedRollback;
+    this.forcedRollback = false;
+    return forced;
+  }
+
+  execute(
+    stmt: StatementInfo,
+    args: SqlValue[],
+    wantRows: boolean,
+    budget: ResponseBudget,
+  ): StatementResult {
+    const started = performance.now();
+    try {
+      const prepared = this.prepare(stmt.sql);
+      const columns = prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
+      let rows: SqlValue[][] = [];
+      let affectedRowCount: number;
+      let insertedRowid: bigint | undefined;
+      if (columns.length === 0 || !wantRows) {
+        const run = prepared.run(args);
+        affectedRowCount = run.changes;
+        if (run.changes > 0) insertedRowid = this.exactRowid(run.lastInsertRowid);
+      } else if (isPureQuery(stmt)) {
+        rows = collectRows(prepared, args, budget);
+        affectedRowCount = 0;
+      } else {
+        // INSERT ... RETURNING, PRAGMA, WITH ...: the binding gives no change count for
+        // statements that return rows, so measure it on the connection.
+        const before = this.totalChanges();
+        rows = collectRows(prepared, args, budget);
+        affectedRowCount = Number(this.totalChanges() - before);
+        if (affectedRowCount > 0) insertedRowid = this.queryLastInsertRowid();
+      }
+      if (insertedRowid !== undefined && INSERTING_KEYWORDS.has(stmt.keywords[0] ?? "")) {
+        this.lastInsertRowid = insertedRowid;
+      }
+      if (leavesConnectionState(stmt)) this.tainted = true;
+      return {
+        columns,
+        rows,
+        affectedRowCount,
+        lastInsertRowid: this.lastInsertRowid,
+        durationMs: performance.now() - started,
+      };
+    } catch (err) {
+      throw toSqlError(err, stmt, this);
+    } finally {
+      this.trackWriteLock(stmt);
+    }
+  }
+
+  private trackWriteLock(stmt: StatementInfo): void {
+    if (this.isAutocommit) this.writeLockSince = undefined;
+    else if (this.writeLockSince === undefined && !isPureQuery(stmt)) {
+      this.writeLockSince = performance.now();
+    }
+  }
+
+  /** Column names and types without running the statement. */
+  describeColumns(stmt: StatementInfo): ColumnInfo[] {
+    try {
+      return this.prepare(stmt.sql)
+        .columns()
+        .map((c) => ({ name: c.name, decltype: c.type }));
+    } catch (err) {
+      throw toSqlError(err, stmt, this);
+    }
+  }
+
+  /**
+   * sqlite3_stmt_readonly(), read from the statement's bytecode: a statement writes when it
+   * opens a write transaction or is VACUUM / a journal-mode change.
+   */
+  isReadonlyStatement(stmt: StatementInfo): boolean {
+    if (stmt.keywords[0] === "EXPLAIN") return true;
+    try {
+      const program = this.db.prepare(`EXPLAIN ${stmt.sql}`).raw(true).iterate() as Iterable<
+        NativeValue[]
+      >;
+      for (const [, opcode, , p2] of program) {
+        if (opcode === "Transaction" && p2 !== 0n && p2 !== 0) return false;
+        if (opcode === "Vacuum" || opcode === "JournalMode") return false;
+      }
+      return true;
+    } catch (err) {
+      throw toSqlError(err, stmt, this);
+    }
+  }
+
+  /** Rolls back any open transaction; used when a stream ends or its transaction times out. */
+  rollback(): void {
+    this.writeLockSince = undefined;
+    if (this.isAutocommit) return;
+    try {
+      this.db.exec("ROLLBACK");
+    } catch {
+      // SQLite rolls back anyway when the connection closes; make sure it does.
+      this.tainted = true;
+    }
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+
+  private prepare(sql: string): NativeStatement {
+    const cached = this.statements.get(sql);
+    if (cached) {
+      // Re-insert to mark as most recently used.
+      this.statements.delete(sql);
+      this.statements.set(sql, cached);
+      return cached;
+    }
+    const prepared = this.db.prepare(sql);
+    if (prepared.columns().length > 0) prepared.raw(true);
+    this.statements.set(sql, prepared);
+    if (this.statements.size > STATEMENT_CACHE_SIZE) {
+      const oldest = this.statements.keys().next().value;
+      if (oldest !== undefined) this.statements.delete(oldest);
+    }
+    return prepared;
+  }
+
+  private totalChanges(): bigint {
+    return this.scalar("SELECT total_changes()");
+  }
+
+  private queryLastInsertRowid(): bigint {
+    return this.scalar("SELECT last_insert_rowid()");
+  }
+
+  private exactRowid(rowid: number): bigint {
+    return Number.isSafeInteger(rowid) ? BigInt(rowid) : this.queryLastInsertRowid();
+  }
+
+  private scalar(sql: string): bigint {
+    const iterator = this.prepare(sql).iterate();
+    try {
+      const first = iterator.next();
+      return first.done ? 0n : BigInt(first.value[0] as bigint);
+    } finally {
+      iterator.return?.();
+    }
+  }
+}
+
+function collectRows(
+  prepared: NativeStatement,
+  args: SqlValue[],
+  budget: ResponseBudget,
+): SqlValue[][] {
+  const rows: SqlValue[][] = [];
+  const iterator = prepared.iterate(args);
+  try {
+    for (const row of iterator) {
+      let size = 0;
+      for (const value of row) size += valueSize(value);
+      budget.charge(size);
+      rows.push(row);
+    }
+  } finally {
+    iterator.return?.();
+  }
+  return rows;
+}

@@ -1,0 +1,167 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { Connection } from "./connection";
+import { SqlError, StmtErrorCode } from "./errors";
+import { openNative } from "./native";
+
+export interface DatabaseOptions {
+  /** The SQLite database file. */
+  path: string;
+  /** A statement running longer is interrupted (SQLITE_INTERRUPT). */
+  queryTimeoutMs: number;
+  /** How long a statement waits for another connection's write lock before SQLITE_BUSY. */
+  lockWaitTimeoutMs: number;
+  /** A transaction holding the write lock this long is rolled back when another writer waits. */
+  transactionTimeoutMs: number;
+  /** PRAGMA synchronous for every connection. */
+  synchronous: "FULL" | "NORMAL";
+  /** Idle connections kept open for reuse. */
+  poolSize: number;
+}
+
+/** Poll interval while waiting for the write lock, in case a holder outside this process frees it. */
+const LOCK_POLL_MS = 25;
+
+/**
+ * The worker's one database file and its connections. Every Hrana stream gets its own connection
+ * (so transactions span requests), all on the main thread: statements run synchronously and one
+ * at a time, and a statement that finds the write lock taken waits asynchronously, so the
+ * stream holding the lock can still be served and release it.
+ */
+export class Database {
+  private readonly idle: Connection[] = [];
+  private readonly active = new Set<Connection>();
+  private lockWaiters: Array<() => void> = [];
+  private closed = false;
+
+  private constructor(readonly options: DatabaseOptions) {}
+
+  static open(options: DatabaseOptions): Database {
+    mkdirSync(dirname(options.path), { recursive: true });
+    // WAL is a property of the file: set it once, before any pooled connection exists.
+    const setup = openNative(options.path, options.queryTimeoutMs);
+    try {
+      setup.exec("PRAGMA journal_mode = WAL");
+    } finally {
+      setup.close();
+    }
+    return new Database(options);
+  }
+
+  /** A connection for a new stream: pooled if one is idle. */
+  acquire(readOnly: boolean): Connection {
+    if (this.closed) throw new Error("database is closed");
+    const conn =
+      this.idle.pop() ??
+      new Connection(this.options.path, this.options.queryTimeoutMs, this.options.synchronous);
+    conn.resetForNewStream();
+    conn.setReadOnly(readOnly);
+    this.active.add(conn);
+    return conn;
+  }
+
+  /** Ends a stream's use of its connection; an open transaction is rolled back. */
+  release(conn: Connection): void {
+    if (!this.active.delete(conn)) return;
+    const heldTransaction = !conn.isAutocommit;
+    conn.rollback();
+    if (conn.isReusable && this.idle.length < this.options.poolSize && !this.closed) {
+      this.idle.push(conn);
+    } else {
+      conn.close();
+    }
+    if (heldTransaction) this.wakeLockWaiters();
+  }
+
+  /**
+   * Runs `statement` on `conn`; if another connection holds the write lock (SQLITE_BUSY), waits
+   * for it asynchronously and retries. A failed statement has no effect (SQLite rolls back the
+   * statement), so retrying is safe. SQLITE_BUSY_SNAPSHOT is not retried: the transaction read
+   * data that has changed since, and only the client can start over.
+   */
+  async run<T>(conn: Connection, statement: () => T): Promise<T> {
+    const started = performance.now();
+    for (;;) {
+      const wasInTransaction = !conn.isAutocommit;
+      try {
+        return statement();
+      } catch (err) {
+        if (!(err instanceof SqlError) || err.extendedCode !== "SQLITE_BUSY") throw err;
+        const waited = performance.now() - started;
+        if (waited >= this.options.lockWaitTimeoutMs) {
+          throw new SqlError(
+            "SQLITE_BUSY",
+            `SQLite error: database is locked (waited ${Math.round(waited)} ms for another transaction to finish)`,
+            "SQLITE_BUSY",
+          );
+        }
+        this.rollBackExpiredWriter(conn);
+        await this.lockMaybeReleased(
+          Math.min(LOCK_POLL_MS, this.options.lockWaitTimeoutMs - waited),
+        );
+      } finally {
+        if (wasInTransaction && conn.isAutocommit) this.wakeLockWaiters();
+      }
+    }
+  }
+
+  /** TRANSACTION_TIMEOUT for the first request after this connection's forced rollback. */
+  checkNotTimedOut(conn: Connection): void {
+    if (conn.takeForcedRollback()) {
+      throw new SqlError(StmtErrorCode.transactionTimeout, "Transaction timed out");
+    }
+  }
+
+  /** Copies the WAL into the database file and truncates it (used on shutdown). */
+  checkpoint(): void {
+    const conn = openNative(this.options.path, this.options.queryTimeoutMs);
+    try {
+      conn.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** Rolls back every open transaction and closes every connection. */
+  close(): void {
+    this.closed = true;
+    for (const conn of [...this.active]) this.release(conn);
+    for (const conn of this.idle.splice(0)) conn.close();
+  }
+
+  get activeConnections(): number {
+    return this.active.size;
+  }
+
+  /**
+   * sqld's TXN_TIMEOUT: a writer kept waiting may take the lock from a transaction that has held
+   * it longer than the timeout. Without this, one client that opens a transaction and goes away
+   * (on a WebSocket, which never expires) would block every writer forever.
+   */
+  private rollBackExpiredWriter(waiting: Connection): void {
+    const now = performance.now();
+    for (const conn of this.active) {
+      if (conn === waiting || conn.writeLockSince === undefined) continue;
+      if (now - conn.writeLockSince >= this.options.transactionTimeoutMs) {
+        conn.forceRollback();
+        this.wakeLockWaiters();
+      }
+    }
+  }
+
+  private lockMaybeReleased(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, timeoutMs));
+      this.lockWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeLockWaiters(): void {
+    const waiters = this.lockWaiters;
+    this.lockWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

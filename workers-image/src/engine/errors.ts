@@ -1,0 +1,125 @@
+import type { StatementInfo } from "../sql/analyze";
+
+/**
+ * An error in executing one SQL statement. `code` is what Hrana clients see as `error.code`:
+ * SQLite's *base* result code name (SQLITE_CONSTRAINT, never SQLITE_CONSTRAINT_UNIQUE), as sqld
+ * reports it, or one of sqld's statement error codes (SQL_PARSE_ERROR, ARGS_INVALID, ...).
+ */
+export class SqlError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** SQLite's extended result code name, when SQLite produced the error. */
+    readonly extendedCode?: string,
+  ) {
+    super(message);
+    this.name = "SqlError";
+  }
+}
+
+/** Codes of errors that the server produces itself, not SQLite. Same names as sqld's. */
+export const StmtErrorCode = {
+  parse: "SQL_PARSE_ERROR",
+  noStatement: "SQL_NO_STATEMENT",
+  manyStatements: "SQL_MANY_STATEMENTS",
+  argsInvalid: "ARGS_INVALID",
+  argsBoth: "ARGS_BOTH_POSITIONAL_AND_NAMED",
+  responseTooLarge: "RESPONSE_TOO_LARGE",
+  transactionTimeout: "TRANSACTION_TIMEOUT",
+} as const;
+
+interface NativeSqliteError {
+  code: string;
+  rawCode?: number;
+  message: string;
+}
+
+function isNativeSqliteError(err: unknown): err is NativeSqliteError {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && code.startsWith("SQLITE_");
+}
+
+const SYNTAX_ERROR = /syntax error|unrecognized token|incomplete input/;
+
+/** What the connection knows that makes an error message clearer. */
+export interface ErrorContext {
+  queryTimeoutMs: number;
+  readOnly: boolean;
+}
+
+/**
+ * The one place where errors thrown by the libsql engine become protocol-level statement errors.
+ * `stmt` (when known) lets refusals name the statement that was refused.
+ */
+export function toSqlError(
+  err: unknown,
+  stmt: StatementInfo | undefined,
+  ctx: ErrorContext,
+): SqlError {
+  if (err instanceof SqlError) return err;
+  if (!isNativeSqliteError(err)) {
+    const message = err instanceof Error ? err.message : String(err);
+    // The binding reports bad parameter values as plain errors.
+    if (/bind/i.test(message)) return new SqlError(StmtErrorCode.argsInvalid, message);
+    return new SqlError("SQLITE_ERROR", `SQLite error: ${message}`);
+  }
+  const extended = err.code;
+  const base = baseCodeName(extended);
+  switch (base) {
+    case "SQLITE_AUTH":
+      return new SqlError(base, refusalMessage(stmt), extended);
+    case "SQLITE_INTERRUPT":
+      return new SqlError(
+        base,
+        `SQLite error: the statement ran longer than the query timeout (${ctx.queryTimeoutMs} ms) and was interrupted`,
+        extended,
+      );
+    case "SQLITE_READONLY":
+      if (ctx.readOnly) {
+        return new SqlError(
+          base,
+          `SQLite error: ${plainMessage(err.message)} (the token only grants read access)`,
+          extended,
+        );
+      }
+      break;
+    case "SQLITE_ERROR":
+      if (SYNTAX_ERROR.test(err.message)) {
+        return new SqlError(
+          StmtErrorCode.parse,
+          `SQL string could not be parsed: ${err.message}`,
+          extended,
+        );
+      }
+      break;
+  }
+  return new SqlError(base, `SQLite error: ${plainMessage(err.message)}`, extended);
+}
+
+/** SQLITE_CONSTRAINT_UNIQUE -> SQLITE_CONSTRAINT; SQLITE_BUSY_SNAPSHOT -> SQLITE_BUSY. */
+export function baseCodeName(code: string): string {
+  const second = code.indexOf("_", "SQLITE_".length);
+  return second < 0 ? code : code.slice(0, second);
+}
+
+/** The binding wraps some messages in JSON ({"message": ...}); clients want the text. */
+function plainMessage(message: string): string {
+  if (!message.startsWith("{")) return message;
+  try {
+    const parsed = JSON.parse(message) as { message?: unknown };
+    return typeof parsed.message === "string" ? parsed.message : message;
+  } catch {
+    return message;
+  }
+}
+
+function refusalMessage(stmt: StatementInfo | undefined): string {
+  const [first, second] = stmt?.keywords ?? [];
+  const why = "a DB-Forge database may only use its own file";
+  if (first === "ATTACH") return `SQLite error: not authorized: ATTACH is disabled (${why})`;
+  if (first === "VACUUM") return `SQLite error: not authorized: VACUUM INTO is disabled (${why})`;
+  if (first === "PRAGMA") {
+    return `SQLite error: not authorized: PRAGMA ${second ?? ""} is managed by the server and cannot be changed`;
+  }
+  return `SQLite error: not authorized: the statement uses a disabled feature (ATTACH, VACUUM INTO, load_extension or a server-managed PRAGMA)`;
+}

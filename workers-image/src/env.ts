@@ -1,0 +1,99 @@
+/**
+ * The worker's configuration, parsed once from the environment. The SQLD_* variables mean what
+ * they mean to sqld (libsql-server), so the official image and this worker are interchangeable;
+ * DBFORGE_* variables tune what sqld does not expose.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** sqld takes sizes like "10MB" (decimal units), "4 MiB" or plain bytes. */
+const byteSize = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
+    const unit = UNITS[(match?.[2] || "b").toLowerCase()];
+    if (!match || unit === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid size "${text}" (e.g. 10MB, 4MiB, 1048576)`,
+      });
+      return z.NEVER;
+    }
+    return Math.floor(Number(match[1]) * unit);
+  });
+
+const listenAddr = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const match = /^(.*):(\d{1,5})$/.exec(text);
+    const port = Number(match?.[2]);
+    if (!match || port > 65535) {
+      ctx.addIssue({ code: "custom", message: `expected host:port, got "${text}"` });
+      return z.NEVER;
+    }
+    return { host: match[1]?.replace(/^\[(.*)\]$/, "$1") || "0.0.0.0", port };
+  });
+
+const millis = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  SQLD_HTTP_LISTEN_ADDR: listenAddr.prefault("127.0.0.1:8080"),
+  /** A second listener for WebSocket-only Hrana, as sqld's --hrana-listen-addr. */
+  SQLD_HRANA_LISTEN_ADDR: listenAddr.optional(),
+  /** sqld's data directory; the database file is <path>/dbs/default/data. */
+  SQLD_DB_PATH: z.string().min(1).default("data.sqld"),
+  SQLD_AUTH_JWT_KEY: z.string().min(1).optional(),
+  SQLD_AUTH_JWT_KEY_FILE: z.string().min(1).optional(),
+  SQLD_MAX_RESPONSE_SIZE: byteSize.default(10_000_000),
+  SQLD_MAX_TOTAL_RESPONSE_SIZE: byteSize.default(32_000_000),
+  /** A statement running longer is interrupted and fails with SQLITE_INTERRUPT. */
+  DBFORGE_QUERY_TIMEOUT_MS: millis.default(5000),
+  /** How long a writer waits for another transaction's write lock before SQLITE_BUSY. */
+  DBFORGE_LOCK_WAIT_TIMEOUT_MS: millis.default(15000),
+  /** sqld's TXN_TIMEOUT: a transaction holding the write lock this long yields to waiting writers. */
+  DBFORGE_TRANSACTION_TIMEOUT_MS: millis.default(5000),
+  /** sqld closes HTTP streams idle for 10 s, rolling back their transactions. */
+  DBFORGE_STREAM_IDLE_TIMEOUT_MS: millis.default(10000),
+  /** FULL: every acknowledged commit is on disk, even across power loss. */
+  DBFORGE_SYNCHRONOUS: z.enum(["FULL", "NORMAL"]).default("FULL"),
+  /** Largest request body accepted. */
+  DBFORGE_MAX_BODY_BYTES: byteSize.default(64 * 1024 * 1024),
+  /** On SIGTERM, in-flight requests get this long to finish. */
+  DBFORGE_SHUTDOWN_GRACE_MS: millis.default(10000),
+});
+
+export type WorkerEnv = z.output<typeof EnvSchema>;
+
+export interface WorkerConfig extends WorkerEnv {
+  /** The SQLite file inside SQLD_DB_PATH, where sqld keeps its default namespace. */
+  dbFile: string;
+  /** JWT public key material, or undefined when authentication is off. */
+  jwtKey: string | undefined;
+}
+
+export function parseEnv(env: NodeJS.ProcessEnv): WorkerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid worker configuration:\n  ${issues.join("\n  ")}`);
+  }
+  const config = parsed.data;
+  // sqld reads the key file first and the inline key only without one.
+  const jwtKey = config.SQLD_AUTH_JWT_KEY_FILE
+    ? readFileSync(config.SQLD_AUTH_JWT_KEY_FILE, "utf8")
+    : config.SQLD_AUTH_JWT_KEY;
+  return { ...config, dbFile: join(config.SQLD_DB_PATH, "dbs", "default", "data"), jwtKey };
+}

@@ -1,0 +1,100 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Authenticator } from "./auth/authenticator";
+import { parsePublicKeys } from "./auth/jwt";
+import { Database } from "./engine/database";
+import { ResponseLimits } from "./engine/limits";
+import type { WorkerConfig } from "./env";
+import { HttpStreams } from "./hrana/http-streams";
+import type { WorkerContext } from "./transport/context";
+import { handleHttp } from "./transport/http";
+import { WebSocketTransport } from "./transport/websocket";
+import { workerVersion } from "./version";
+
+export interface RunningWorker {
+  /** The bound HTTP port (useful with port 0). */
+  port: number;
+  /** Graceful stop: finish in-flight work, roll back open transactions, checkpoint, close. */
+  shutdown(): Promise<void>;
+}
+
+/** Opens the database and starts serving it; resolves once listening. */
+export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
+  const db = Database.open({
+    path: config.dbFile,
+    queryTimeoutMs: config.DBFORGE_QUERY_TIMEOUT_MS,
+    lockWaitTimeoutMs: config.DBFORGE_LOCK_WAIT_TIMEOUT_MS,
+    transactionTimeoutMs: config.DBFORGE_TRANSACTION_TIMEOUT_MS,
+    synchronous: config.DBFORGE_SYNCHRONOUS,
+    poolSize: 16,
+  });
+  let shuttingDown = false;
+  const ctx: WorkerContext = {
+    db,
+    streams: new HttpStreams(db, {
+      idleTimeoutMs: config.DBFORGE_STREAM_IDLE_TIMEOUT_MS,
+      tombstoneMs: 300_000,
+    }),
+    limits: new ResponseLimits(config.SQLD_MAX_RESPONSE_SIZE, config.SQLD_MAX_TOTAL_RESPONSE_SIZE),
+    authenticator: new Authenticator(config.jwtKey ? parsePublicKeys(config.jwtKey) : undefined),
+    maxBodyBytes: config.DBFORGE_MAX_BODY_BYTES,
+    version: workerVersion(),
+    isHealthy: () => !shuttingDown,
+  };
+  const websockets = new WebSocketTransport(ctx);
+  let inFlight = 0;
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    if (shuttingDown) res.setHeader("Connection", "close");
+    res.on("close", () => inFlight--);
+    void handleHttp(ctx, req, res);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (shuttingDown) return void socket.destroy();
+    websockets.handleUpgrade(req, socket, head);
+  });
+  const servers = [server];
+  // sqld's separate WebSocket-only listener.
+  if (config.SQLD_HRANA_LISTEN_ADDR) {
+    const hrana = createServer((_req, res) => res.writeHead(404).end());
+    hrana.on("upgrade", (req, socket, head) => websockets.handleUpgrade(req, socket, head));
+    servers.push(hrana);
+    await listen(hrana, config.SQLD_HRANA_LISTEN_ADDR);
+  }
+  await listen(server, config.SQLD_HTTP_LISTEN_ADDR);
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    async shutdown() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const deadline = Date.now() + config.DBFORGE_SHUTDOWN_GRACE_MS;
+      for (const s of servers) {
+        s.close();
+        s.closeIdleConnections();
+      }
+      await waitUntil(() => inFlight === 0, deadline);
+      websockets.closeAll();
+      ctx.streams.close();
+      await waitUntil(() => db.activeConnections === 0, deadline);
+      db.close();
+      db.checkpoint();
+      for (const s of servers) s.closeAllConnections();
+    },
+  };
+}
+
+function listen(server: Server, addr: { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+async function waitUntil(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}

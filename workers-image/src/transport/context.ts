@@ -1,0 +1,16 @@
+import type { Authenticator } from "../auth/authenticator";
+import type { Database } from "../engine/database";
+import type { ResponseLimits } from "../engine/limits";
+import type { HttpStreams } from "../hrana/http-streams";
+
+/** What the transports share: the database, its streams, limits and credentials. */
+export interface WorkerContext {
+  db: Database;
+  streams: HttpStreams;
+  limits: ResponseLimits;
+  authenticator: Authenticator;
+  maxBodyBytes: number;
+  /** The body of GET /version. */
+  version: string;
+  isHealthy(): boolean;
+}

@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AuthError } from "../auth/jwt";
+import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
+import { serialize } from "../hrana/encode";
+import { ProtocolError, StreamExpiredError } from "../hrana/errors";
+import { runCursor, runPipeline } from "../hrana/pipeline";
+import type { Version } from "../hrana/proto";
+import type { WorkerContext } from "./context";
+
+const HRANA_HELLO = "Hello, this is HTTP API v2 (Hrana over HTTP)";
+
+class PayloadTooLarge extends Error {}
+
+/**
+ * The worker's HTTP API, route for route like sqld's (libsql-server/src/http/user/mod.rs):
+ * /health, /version, the Hrana version probes, pipelines and cursors. WebSocket upgrades are
+ * handled separately (./websocket.ts).
+ */
+export async function handleHttp(
+  ctx: WorkerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  // sqld allows any origin, method and header.
+  res.setHeader("Access-Control-Allow-Origin", "*");
+  const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
+  const method = req.method ?? "GET";
+  try {
+    if (method === "OPTIONS") {
+      res.writeHead(204, {
+        "Access-Control-Allow-Methods": "*",
+        "Access-Control-Allow-Headers": "*",
+        "Access-Control-Max-Age": "86400",
+      });
+      return void res.end();
+    }
+    const route = ROUTES[path];
+    if (!route) return send(res, 404, undefined, "");
+    if (route.method !== method) return send(res, 405, "text/plain", "Method Not Allowed");
+    await route.handle(ctx, req, res);
+  } catch (err) {
+    sendError(res, err);
+  }
+}
+
+interface Route {
+  method: "GET" | "POST";
+  handle(ctx: WorkerContext, req: IncomingMessage, res: ServerResponse): Promise<void> | void;
+}
+
+const probe: Route = {
+  method: "GET",
+  handle: (_c, _q, res) => send(res, 200, "text/plain", HRANA_HELLO),
+};
+
+const pipeline = (version: Version): Route => ({
+  method: "POST",
+  async handle(ctx, req, res) {
+    const access = ctx.authenticator.fromHeader(req.headers.authorization);
+    const body = decodePipeline(await readJson(req, ctx.maxBodyBytes), version);
+    const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read");
+    send(res, 200, "application/json", serialize(result));
+  },
+});
+
+const cursor: Route = {
+  method: "POST",
+  async handle(ctx, req, res) {
+    const access = ctx.authenticator.fromHeader(req.headers.authorization);
+    const body = decodeCursorRequest(await readJson(req, ctx.maxBodyBytes), 3);
+    const { head, entries } = await runCursor(ctx.streams, ctx.limits, body, access === "read");
+    const lines = [serialize(head), ...entries.map((entry) => serialize(entry))];
+    send(res, 200, "text/plain", `${lines.join("\n")}\n`);
+  },
+};
+
+const ROUTES: Record<string, Route> = {
+  // sqld answers /health and /version without a content type.
+  "/health": {
+    method: "GET",
+    handle: (ctx, _q, res) => send(res, ctx.isHealthy() ? 200 : 503, undefined, ""),
+  },
+  "/version": { method: "GET", handle: (ctx, _q, res) => send(res, 200, undefined, ctx.version) },
+  "/v2": probe,
+  "/v3": probe,
+  "/v2/pipeline": pipeline(2),
+  "/v3/pipeline": pipeline(3),
+  "/v3/cursor": cursor,
+};
+
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string | undefined,
+  body: string,
+): void {
+  if (res.headersSent) return void res.end();
+  const headers: Record<string, string | number> = { "Content-Length": Buffer.byteLength(body) };
+  if (contentType) headers["Content-Type"] = contentType;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/** Errors as sqld reports them: protocol errors as text, the rest as JSON with a code. */
+function sendError(res: ServerResponse, err: unknown): void {
+  const json = (status: number, code: string, message: string, error = message) =>
+    send(res, status, "application/json", JSON.stringify({ error, message, code }));
+  if (err instanceof ProtocolError) {
+    send(res, 400, "text/plain", err.message);
+  } else if (err instanceof PayloadTooLarge) {
+    // The rest of the body is never read, so the connection cannot be reused.
+    res.setHeader("Connection", "close");
+    send(res, 413, "text/plain", err.message);
+  } else if (err instanceof StreamExpiredError) {
+    json(400, err.code, err.message);
+  } else if (err instanceof AuthError) {
+    const prefix = err.status === 401 ? "Unauthorized" : "Forbidden";
+    json(err.status, err.code, err.message, `${prefix}: \`${err.message}\``);
+  } else {
+    console.error("worker: internal error", err);
+    json(500, "INTERNAL_ERROR", "Internal server error");
+  }
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch (err) {
+    throw ProtocolError.json((err as Error).message);
+  }
+}
+
+function tooLarge(maxBytes: number): PayloadTooLarge {
+  return new PayloadTooLarge(`Request body is larger than the limit of ${maxBytes} bytes`);
+}
