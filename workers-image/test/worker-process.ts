@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { signJwt, type TokenClaims } from "../src/auth/jwt";
 
 /** The bundled worker (`npm run build`), run exactly as the process driver and the image run it. */
-export const WORKER_BUNDLE = resolve(__dirname, "../../dist/worker/worker.mjs");
+export const WORKER_BUNDLE = resolve(import.meta.dirname, "../../dist/worker/worker.mjs");
 
 export interface WorkerProcess {
   url: string;

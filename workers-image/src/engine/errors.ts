@@ -30,13 +30,37 @@ export const StmtErrorCode = {
 
 interface NativeSqliteError {
   code: string;
-  rawCode?: number;
   message: string;
 }
 
-function isNativeSqliteError(err: unknown): err is NativeSqliteError {
-  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  return typeof code === "string" && code.startsWith("SQLITE_");
+/**
+ * The binding reports SQLite errors in two shapes: a SqliteError with `code`, or (from row
+ * iteration) a plain Error whose message is JSON `{"libsqlError":true,"code":...,"message":...}`.
+ */
+function asNativeSqliteError(err: unknown): NativeSqliteError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const fromJson = parseLibsqlJson(err.message);
+  if (fromJson) return fromJson;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && code.startsWith("SQLITE_")) return { code, message: err.message };
+  return undefined;
+}
+
+function parseLibsqlJson(message: string): NativeSqliteError | undefined {
+  if (!message.startsWith("{")) return undefined;
+  try {
+    const parsed = JSON.parse(message) as {
+      libsqlError?: unknown;
+      code?: unknown;
+      message?: unknown;
+    };
+    if (parsed.libsqlError === true && typeof parsed.code === "string") {
+      return { code: parsed.code, message: String(parsed.message ?? parsed.code) };
+    }
+  } catch {
+    // not JSON after all
+  }
+  return undefined;
 }
 
 const SYNTAX_ERROR = /syntax error|unrecognized token|incomplete input/;
@@ -57,13 +81,14 @@ export function toSqlError(
   ctx: ErrorContext,
 ): SqlError {
   if (err instanceof SqlError) return err;
-  if (!isNativeSqliteError(err)) {
+  const native = asNativeSqliteError(err);
+  if (!native) {
     const message = err instanceof Error ? err.message : String(err);
     // The binding reports bad parameter values as plain errors.
     if (/bind/i.test(message)) return new SqlError(StmtErrorCode.argsInvalid, message);
     return new SqlError("SQLITE_ERROR", `SQLite error: ${message}`);
   }
-  const extended = err.code;
+  const extended = native.code;
   const base = baseCodeName(extended);
   switch (base) {
     case "SQLITE_AUTH":
@@ -78,39 +103,28 @@ export function toSqlError(
       if (ctx.readOnly) {
         return new SqlError(
           base,
-          `SQLite error: ${plainMessage(err.message)} (the token only grants read access)`,
+          `SQLite error: ${native.message} (the token only grants read access)`,
           extended,
         );
       }
       break;
     case "SQLITE_ERROR":
-      if (SYNTAX_ERROR.test(err.message)) {
+      if (SYNTAX_ERROR.test(native.message)) {
         return new SqlError(
           StmtErrorCode.parse,
-          `SQL string could not be parsed: ${err.message}`,
+          `SQL string could not be parsed: ${native.message}`,
           extended,
         );
       }
       break;
   }
-  return new SqlError(base, `SQLite error: ${plainMessage(err.message)}`, extended);
+  return new SqlError(base, `SQLite error: ${native.message}`, extended);
 }
 
 /** SQLITE_CONSTRAINT_UNIQUE -> SQLITE_CONSTRAINT; SQLITE_BUSY_SNAPSHOT -> SQLITE_BUSY. */
 export function baseCodeName(code: string): string {
   const second = code.indexOf("_", "SQLITE_".length);
   return second < 0 ? code : code.slice(0, second);
-}
-
-/** The binding wraps some messages in JSON ({"message": ...}); clients want the text. */
-function plainMessage(message: string): string {
-  if (!message.startsWith("{")) return message;
-  try {
-    const parsed = JSON.parse(message) as { message?: unknown };
-    return typeof parsed.message === "string" ? parsed.message : message;
-  } catch {
-    return message;
-  }
 }
 
 function refusalMessage(stmt: StatementInfo | undefined): string {

@@ -1,0 +1,4 @@
+/** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
+import { benchWorker } from "./worker";
+
+await benchWorker();

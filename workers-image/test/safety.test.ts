@@ -1,0 +1,133 @@
+/**
+ * A worker touches only its own file, bounds runaway queries and oversized responses, and keeps
+ * serving afterwards.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+
+const QUERY_TIMEOUT_MS = 700;
+
+let worker: WorkerProcess;
+let client: Client;
+beforeAll(async () => {
+  worker = await startWorkerProcess({
+    env: {
+      DBFORGE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+      SQLD_MAX_RESPONSE_SIZE: "200KB",
+      DBFORGE_MAX_BODY_BYTES: "1MB",
+    },
+  });
+  client = createClient({ url: worker.url });
+  await client.execute("CREATE TABLE t (v TEXT)");
+  await client.execute("INSERT INTO t VALUES ('still here')");
+});
+afterAll(async () => {
+  client.close();
+  await worker.stop();
+  removeDir(worker.dataDir);
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LibsqlError);
+  return (err as LibsqlError).code;
+}
+
+const outside = () => join(worker.dataDir, "outside.db");
+
+test("ATTACH is refused with a clear error and creates no file", async () => {
+  const err = await client.execute(`ATTACH '${outside()}' AS other`).catch((e: LibsqlError) => e);
+  expect(err).toBeInstanceOf(LibsqlError);
+  expect((err as LibsqlError).code).toBe("SQLITE_AUTH");
+  expect((err as LibsqlError).message).toMatch(/ATTACH is disabled/);
+  expect(await codeOf(client.execute("ATTACH ':memory:' AS m"))).toBe("SQLITE_AUTH");
+  expect(existsSync(outside())).toBe(false);
+});
+
+test("VACUUM INTO is refused, plain VACUUM works", async () => {
+  const err = await client.execute(`VACUUM INTO '${outside()}'`).catch((e: LibsqlError) => e);
+  expect((err as LibsqlError).code).toBe("SQLITE_AUTH");
+  expect((err as LibsqlError).message).toMatch(/VACUUM INTO is disabled/);
+  expect(existsSync(outside())).toBe(false);
+  await client.execute("VACUUM");
+});
+
+test("load_extension is refused", async () => {
+  const code = await codeOf(
+    client.execute("SELECT load_extension('/usr/lib/x86_64-linux-gnu/libc.so.6')"),
+  );
+  expect(code).toBe("SQLITE_ERROR");
+  await expect(client.execute("SELECT load_extension('x')")).rejects.toThrow(/not authorized/);
+});
+
+test("server-managed pragmas are refused", async () => {
+  for (const pragma of ["locking_mode = EXCLUSIVE", "writable_schema = ON", "query_only = 1"]) {
+    expect(await codeOf(client.execute(`PRAGMA ${pragma}`))).toBe("SQLITE_AUTH");
+  }
+});
+
+test("only the worker's own files exist in its data directory", () => {
+  expect(readdirSync(join(worker.dataDir, "data.sqld/dbs/default")).sort()).toEqual([
+    "data",
+    "data-shm",
+    "data-wal",
+  ]);
+});
+
+test("a runaway query times out and the database serves the next request", async () => {
+  const started = Date.now();
+  const err = await client
+    .execute(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    )
+    .catch((e: LibsqlError) => e);
+  const elapsed = Date.now() - started;
+  expect((err as LibsqlError).code).toBe("SQLITE_INTERRUPT");
+  expect((err as LibsqlError).message).toMatch(/query timeout/);
+  expect(elapsed).toBeGreaterThanOrEqual(QUERY_TIMEOUT_MS - 50);
+  expect(elapsed).toBeLessThan(QUERY_TIMEOUT_MS + 3000);
+  const rs = await client.execute("SELECT v FROM t");
+  expect(rs.rows[0]?.v).toBe("still here");
+});
+
+test("a runaway write times out, leaves nothing behind and releases the write lock", async () => {
+  await client.execute("CREATE TABLE sink (x INTEGER)");
+  const code = await codeOf(
+    client.execute(
+      "INSERT INTO sink WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c",
+    ),
+  );
+  expect(code).toBe("SQLITE_INTERRUPT");
+  expect((await client.execute("SELECT count(*) AS n FROM sink")).rows[0]?.n).toBe(0);
+  await client.execute("INSERT INTO sink VALUES (1)");
+});
+
+test("responses over SQLD_MAX_RESPONSE_SIZE fail with RESPONSE_TOO_LARGE", async () => {
+  const code = await codeOf(
+    client.execute(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000) SELECT x, randomblob(100) FROM c",
+    ),
+  );
+  expect(code).toBe("RESPONSE_TOO_LARGE");
+  // Under the limit is fine.
+  const rs = await client.execute(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100) SELECT x FROM c",
+  );
+  expect(rs.rows).toHaveLength(100);
+});
+
+test("request bodies over the limit get 413, and the worker stays up", async () => {
+  const big = "x".repeat(1_100_000);
+  const res = await fetch(`${worker.url}/v2/pipeline`, {
+    method: "POST",
+    body: JSON.stringify({ requests: [{ type: "execute", stmt: { sql: `SELECT '${big}'` } }] }),
+  });
+  expect(res.status).toBe(413);
+  expect((await fetch(`${worker.url}/health`)).status).toBe(200);
+});
