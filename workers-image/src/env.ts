@@ -57,6 +57,8 @@ const EnvSchema = z.object({
   SQLD_DB_PATH: z.string().min(1).default("data.sqld"),
   SQLD_AUTH_JWT_KEY: z.string().min(1).optional(),
   SQLD_AUTH_JWT_KEY_FILE: z.string().min(1).optional(),
+  /** sqld's idle shutdown: exit (gracefully, status 0) after this many seconds without use. */
+  SQLD_IDLE_SHUTDOWN_TIMEOUT_S: z.coerce.number().positive().optional(),
   SQLD_MAX_RESPONSE_SIZE: byteSize.default(10_000_000),
   SQLD_MAX_TOTAL_RESPONSE_SIZE: byteSize.default(32_000_000),
   /** A statement running longer is interrupted and fails with SQLITE_INTERRUPT. */

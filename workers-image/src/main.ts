@@ -7,7 +7,8 @@ import { startWorker } from "./server";
 
 async function main(): Promise<void> {
   const config = parseEnv(process.env);
-  const worker = await startWorker(config);
+  let stop: (reason: string) => void = () => {};
+  const worker = await startWorker(config, { onIdle: () => stop("idle") });
   const { host } = config.SQLD_HTTP_LISTEN_ADDR;
   console.log(
     JSON.stringify({
@@ -18,10 +19,13 @@ async function main(): Promise<void> {
     }),
   );
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (reason: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(JSON.stringify({ msg: "shutting down", signal }));
+    // The control plane reads this line to tell an idle stop from a crash.
+    console.log(
+      JSON.stringify({ msg: reason === "idle" ? "idle shutdown" : "shutting down", reason }),
+    );
     worker.shutdown().then(
       () => process.exit(0),
       (err) => {

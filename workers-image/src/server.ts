@@ -18,8 +18,16 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
+export interface WorkerHooks {
+  /** Called once the worker has been idle for SQLD_IDLE_SHUTDOWN_TIMEOUT_S. */
+  onIdle?(): void;
+}
+
 /** Opens the database and starts serving it; resolves once listening. */
-export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
+export async function startWorker(
+  config: WorkerConfig,
+  hooks: WorkerHooks = {},
+): Promise<RunningWorker> {
   const db = Database.open({
     path: config.dbFile,
     queryTimeoutMs: config.DBFORGE_QUERY_TIMEOUT_MS,
@@ -44,7 +52,9 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   const websockets = new WebSocketTransport(ctx);
   let inFlight = 0;
 
+  let lastActivity = Date.now();
   const server = createServer((req, res) => {
+    lastActivity = Date.now();
     inFlight++;
     if (shuttingDown) res.setHeader("Connection", "close");
     res.on("close", () => inFlight--);
@@ -64,11 +74,30 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   }
   await listen(server, config.SQLD_HTTP_LISTEN_ADDR);
 
+  // Idle means: no request for the timeout, none in flight, no open HTTP stream (it may hold a
+  // transaction) and no WebSocket client (it expects its streams to stay).
+  const idleTimeoutMs = (config.SQLD_IDLE_SHUTDOWN_TIMEOUT_S ?? 0) * 1000;
+  const idleTimer =
+    idleTimeoutMs > 0
+      ? setInterval(
+          () => {
+            if (websockets.connections > 0 || ctx.streams.openStreams > 0 || inFlight > 0) {
+              lastActivity = Date.now();
+            } else if (Date.now() - lastActivity >= idleTimeoutMs && !shuttingDown) {
+              hooks.onIdle?.();
+            }
+          },
+          Math.min(1000, idleTimeoutMs / 4),
+        )
+      : undefined;
+  idleTimer?.unref();
+
   return {
     port: (server.address() as AddressInfo).port,
     async shutdown() {
       if (shuttingDown) return;
       shuttingDown = true;
+      clearInterval(idleTimer);
       const deadline = Date.now() + config.DBFORGE_SHUTDOWN_GRACE_MS;
       for (const s of servers) {
         s.close();

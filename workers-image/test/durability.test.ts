@@ -114,3 +114,28 @@ test("a stopping worker reports unhealthy and refuses new streams, then restarts
     removeDir(worker.dataDir);
   }
 });
+
+test("SQLD_IDLE_SHUTDOWN_TIMEOUT_S: exits 0 once idle, not while a WebSocket client is connected", async () => {
+  const worker = await startWorkerProcess({ env: { SQLD_IDLE_SHUTDOWN_TIMEOUT_S: "0.6" } });
+  try {
+    const exited = new Promise<number | null>((resolve) => worker.process.once("exit", resolve));
+    const ws = createClient({ url: worker.wsUrl });
+    await ws.execute("CREATE TABLE t (v INTEGER)");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(worker.process.exitCode).toBeNull();
+    await ws.execute("INSERT INTO t VALUES (1)");
+    ws.close();
+    const started = Date.now();
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(worker.output.some((line) => line.includes('"idle shutdown"'))).toBe(true);
+
+    const again = await startWorkerProcess({ dataDir: worker.dataDir });
+    const http = createClient({ url: again.url });
+    expect((await http.execute("SELECT count(*) AS n FROM t")).rows[0]?.n).toBe(1);
+    http.close();
+    await again.stop();
+  } finally {
+    removeDir(worker.dataDir);
+  }
+});
