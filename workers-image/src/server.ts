@@ -11,6 +11,8 @@ import { handleHttp } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
 import { workerVersion } from "./version";
 
+const PASSIVE_PATHS = new Set(["/health", "/version", "/v2", "/v3"]);
+
 export interface RunningWorker {
   /** The bound HTTP port (useful with port 0). */
   port: number;
@@ -54,7 +56,8 @@ export async function startWorker(
 
   let lastActivity = Date.now();
   const server = createServer((req, res) => {
-    lastActivity = Date.now();
+    // Health checks and probes are not use: they must not keep an idle database awake.
+    if (!PASSIVE_PATHS.has(req.url ?? "")) lastActivity = Date.now();
     inFlight++;
     if (shuttingDown) res.setHeader("Connection", "close");
     res.on("close", () => inFlight--);

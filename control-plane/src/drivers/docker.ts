@@ -1,0 +1,241 @@
+import { join } from "node:path";
+import type Dockerode from "dockerode";
+import { ApiError } from "../../../functions/lib/errors";
+import {
+  LABELS,
+  SQLD_DB_DIR,
+  type StartedWorker,
+  type WorkerDriver,
+  type WorkerSpec,
+  type WorkerStatus,
+  waitForHealth,
+} from "./types";
+
+export interface DockerDriverOptions {
+  docker: Dockerode;
+  image: string;
+  instanceId: string;
+  /** db-data as this process sees it. */
+  dataRoot: string;
+  /** db-data as the Docker host sees it (differs when the control plane runs in a container). */
+  hostDataRoot?: string;
+  /** Attach workers to this network (reached as http://<container>:8080) instead of publishing a port. */
+  network?: string;
+  memoryMb: number;
+  cpus: number;
+  /** uid:gid the worker runs as, so database files belong to the control plane's user. */
+  user?: string;
+  startTimeoutMs?: number;
+}
+
+const WORKER_PORT = "8080/tcp";
+
+/**
+ * Workers as Docker containers, one per database, through dockerode. Every container carries
+ * the dev.dbforge.* labels (managed, instance, database) so this control plane can find, adopt
+ * and reap exactly its own containers on a shared engine.
+ */
+export class DockerDriver implements WorkerDriver {
+  readonly kind = "docker";
+
+  constructor(private readonly options: DockerDriverOptions) {}
+
+  async check(): Promise<void> {
+    try {
+      await this.options.docker.ping();
+    } catch (err) {
+      throw dockerUnavailable(err);
+    }
+    try {
+      await this.options.docker.getImage(this.options.image).inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) {
+        throw new ApiError(
+          "WORKER_IMAGE_MISSING",
+          `The worker image ${this.options.image} is not on the Docker engine; build it with \`npm run image\``,
+        );
+      }
+      throw dockerUnavailable(err);
+    }
+  }
+
+  onExit(): void {
+    // Exits are noticed by the manager's health loop (docker events would need a stream).
+  }
+
+  async start(spec: WorkerSpec): Promise<StartedWorker> {
+    await this.check();
+    await this.remove(spec.name);
+    const { docker, network } = this.options;
+    const hostDir = join(this.options.hostDataRoot ?? this.options.dataRoot, spec.name);
+    const env = {
+      SQLD_HTTP_LISTEN_ADDR: "0.0.0.0:8080",
+      SQLD_DB_PATH: SQLD_DB_DIR,
+      SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
+      SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
+      ...spec.env,
+    };
+    let container: Dockerode.Container;
+    try {
+      container = await docker.createContainer({
+        name: this.containerName(spec.name),
+        Image: this.options.image,
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        Labels: {
+          [LABELS.managed]: "true",
+          [LABELS.instance]: this.options.instanceId,
+          [LABELS.database]: spec.name,
+        },
+        ExposedPorts: { [WORKER_PORT]: {} },
+        ...(this.options.user ? { User: this.options.user } : {}),
+        HostConfig: {
+          Binds: [`${hostDir}:/var/lib/sqld`],
+          Memory: this.options.memoryMb * 1024 * 1024,
+          NanoCpus: Math.round(this.options.cpus * 1e9),
+          // The control plane restarts crashed workers itself (and must not fight idle stops).
+          RestartPolicy: { Name: "no" },
+          ...(network
+            ? { NetworkMode: network }
+            : { PortBindings: { [WORKER_PORT]: [{ HostIp: "127.0.0.1", HostPort: "0" }] } }),
+        },
+      });
+    } catch (err) {
+      if (statusOf(err) === 404) {
+        throw new ApiError(
+          "WORKER_IMAGE_MISSING",
+          `The worker image ${this.options.image} is not on the Docker engine`,
+        );
+      }
+      throw dockerUnavailable(err);
+    }
+    try {
+      await container.start();
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => {});
+      const message = messageOf(err);
+      if (/port is already allocated|address already in use|no available port/i.test(message)) {
+        throw new ApiError(
+          "PORT_EXHAUSTED",
+          `Docker could not publish a port for the worker: ${message}`,
+        );
+      }
+      throw new ApiError("WORKER_START_FAILED", `The worker container failed to start: ${message}`);
+    }
+    const url = await this.urlOf(container);
+    const healthy = await waitForHealth(url, this.options.startTimeoutMs ?? 15_000, () => false);
+    if (!healthy) {
+      const logs = await this.logsOf(container);
+      await container.remove({ force: true }).catch(() => {});
+      throw new ApiError(
+        "WORKER_START_FAILED",
+        `The worker container did not become healthy:\n${logs}`,
+      );
+    }
+    return { id: container.id, url };
+  }
+
+  async status(name: string): Promise<WorkerStatus> {
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.container(name).inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return { state: "missing" };
+      throw dockerUnavailable(err);
+    }
+    if (info.State.Running)
+      return { state: "running", id: info.Id, url: await this.urlOf(this.container(name)) };
+    const logs = await this.logsOf(this.container(name));
+    return {
+      state: "exited",
+      // The worker exits 0 only on a graceful stop; idle shutdown logs why.
+      idle: info.State.ExitCode === 0 && logs.includes('"msg":"idle shutdown"'),
+      detail: `exit code ${info.State.ExitCode}${info.State.OOMKilled ? " (out of memory)" : ""}\n${logs}`,
+    };
+  }
+
+  async stop(name: string): Promise<void> {
+    try {
+      await this.container(name).stop({ t: 15 });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status !== 304 && status !== 404) throw dockerUnavailable(err);
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.container(name).remove({ force: true });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw dockerUnavailable(err);
+    }
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const containers = await this.options.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABELS.instance}=${this.options.instanceId}`] },
+      });
+      return containers
+        .map((c) => c.Labels[LABELS.database])
+        .filter((n): n is string => Boolean(n));
+    } catch (err) {
+      throw dockerUnavailable(err);
+    }
+  }
+
+  containerName(name: string): string {
+    return `dbforge-${this.options.instanceId}-${name}`;
+  }
+
+  private container(name: string): Dockerode.Container {
+    return this.options.docker.getContainer(this.containerName(name));
+  }
+
+  private async urlOf(container: Dockerode.Container): Promise<string> {
+    if (this.options.network)
+      return `http://${(await container.inspect()).Name.replace(/^\//, "")}:8080`;
+    const info = await container.inspect();
+    const binding = info.NetworkSettings.Ports[WORKER_PORT]?.find((b) => b.HostIp === "127.0.0.1");
+    if (!binding)
+      throw new ApiError("WORKER_START_FAILED", "The worker container has no published port");
+    return `http://127.0.0.1:${binding.HostPort}`;
+  }
+
+  private async logsOf(container: Dockerode.Container): Promise<string> {
+    try {
+      const buffer = (await container.logs({
+        stdout: true,
+        stderr: true,
+        tail: 30,
+      })) as unknown as Buffer;
+      // Multiplexed stream: strip the 8-byte frame headers.
+      const lines: string[] = [];
+      for (let i = 0; i + 8 <= buffer.length; ) {
+        const size = buffer.readUInt32BE(i + 4);
+        lines.push(buffer.subarray(i + 8, i + 8 + size).toString("utf8"));
+        i += 8 + size;
+      }
+      return lines.join("").trim();
+    } catch {
+      return "";
+    }
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number } | null)?.statusCode;
+}
+
+function messageOf(err: unknown): string {
+  const json = (err as { json?: { message?: string } } | null)?.json;
+  return json?.message ?? (err as Error)?.message ?? String(err);
+}
+
+function dockerUnavailable(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(
+    "DOCKER_UNAVAILABLE",
+    `The Docker engine is not reachable: ${messageOf(err)}`,
+  );
+}

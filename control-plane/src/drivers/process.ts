@@ -1,0 +1,270 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { ApiError } from "../../../functions/lib/errors";
+import { diskError } from "../disk";
+import {
+  SQLD_DB_DIR,
+  type StartedWorker,
+  type WorkerDriver,
+  type WorkerSpec,
+  type WorkerStatus,
+  waitForHealth,
+} from "./types";
+
+export interface ProcessDriverOptions {
+  /** db-data: one directory per database. */
+  dataRoot: string;
+  /** The bundled worker (dist/worker/worker.mjs). */
+  bundle: string;
+  /** Identifies this control plane's workers (like the Docker instance label). */
+  instanceId: string;
+  /** Ports to use; any free port when unset. */
+  ports?: { from: number; to: number };
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+/** What a running worker's directory records about it, so a restarted control plane can adopt it. */
+interface PidFile {
+  pid: number;
+  port: number;
+  instance: string;
+  startedAt: number;
+}
+
+const PID_FILE = "worker.json";
+const LOG_FILE = "worker.log";
+
+/**
+ * Workers as local child processes: `node dist/worker/worker.mjs`, detached so they outlive a
+ * control plane crash, with a pid file in the database's directory. The environment variables
+ * DBFORGE_WORKER_NAME and DBFORGE_INSTANCE play the role of Docker labels: they are checked in
+ * /proc before a pid is trusted, so a recycled pid is never signalled.
+ */
+export class ProcessDriver implements WorkerDriver {
+  readonly kind = "process";
+  private readonly children = new Map<string, ChildProcess>();
+  private readonly stopping = new Set<string>();
+  private readonly exitListeners: Array<(name: string) => void> = [];
+
+  constructor(private readonly options: ProcessDriverOptions) {}
+
+  async check(): Promise<void> {
+    if (!existsSync(this.options.bundle)) {
+      throw new ApiError(
+        "WORKER_START_FAILED",
+        `The worker bundle ${this.options.bundle} is missing; build it with \`npm run build\``,
+      );
+    }
+  }
+
+  onExit(listener: (name: string) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  async start(spec: WorkerSpec): Promise<StartedWorker> {
+    await this.check();
+    await this.stop(spec.name);
+    const port = await this.pickPort();
+    const logPath = join(spec.dataDir, LOG_FILE);
+    const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
+    let child: ChildProcess;
+    try {
+      const log = openSync(logPath, "a");
+      try {
+        child = spawn(process.execPath, [this.options.bundle], {
+          detached: true,
+          stdio: ["ignore", log, log],
+          // Only what the worker needs: never the control plane's own secrets.
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            SQLD_HTTP_LISTEN_ADDR: `127.0.0.1:${port}`,
+            SQLD_DB_PATH: join(spec.dataDir, SQLD_DB_DIR),
+            SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
+            SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
+            DBFORGE_WORKER_NAME: spec.name,
+            DBFORGE_INSTANCE: this.options.instanceId,
+            ...spec.env,
+          },
+        });
+      } finally {
+        closeSync(log);
+      }
+    } catch (err) {
+      throw (
+        diskError(err) ??
+        new ApiError("WORKER_START_FAILED", `Could not start the worker: ${(err as Error).message}`)
+      );
+    }
+    child.unref();
+    this.children.set(spec.name, child);
+    child.once("exit", () => {
+      if (this.children.get(spec.name) !== child) return;
+      this.children.delete(spec.name);
+      if (!this.stopping.has(spec.name))
+        for (const listener of this.exitListeners) listener(spec.name);
+    });
+
+    const dead = () => child.exitCode !== null || child.signalCode !== null;
+    const actualPort = await this.waitForListening(logPath, logOffset, dead);
+    const pidFile: PidFile = {
+      pid: child.pid ?? 0,
+      port: actualPort,
+      instance: this.options.instanceId,
+      startedAt: Date.now(),
+    };
+    writeFileSync(join(spec.dataDir, PID_FILE), JSON.stringify(pidFile));
+    const url = `http://127.0.0.1:${actualPort}`;
+    if (!(await waitForHealth(url, this.options.startTimeoutMs ?? 10_000, dead))) {
+      await this.stop(spec.name);
+      throw new ApiError(
+        "WORKER_START_FAILED",
+        `The worker did not become healthy:\n${this.logTail(logPath, logOffset)}`,
+      );
+    }
+    return { id: String(pidFile.pid), url };
+  }
+
+  async status(name: string): Promise<WorkerStatus> {
+    const pidFile = this.readPidFile(name);
+    if (!pidFile) return { state: "missing" };
+    if (this.isOurs(pidFile.pid, name)) {
+      return { state: "running", id: String(pidFile.pid), url: `http://127.0.0.1:${pidFile.port}` };
+    }
+    const log = this.logTail(join(this.options.dataRoot, name, LOG_FILE), 0, 4000);
+    const lastStart = log.lastIndexOf('"msg":"listening"');
+    return {
+      state: "exited",
+      idle: log.indexOf('"msg":"idle shutdown"', lastStart) >= 0,
+      detail: log,
+    };
+  }
+
+  async stop(name: string): Promise<void> {
+    const pidFile = this.readPidFile(name);
+    if (!pidFile || !this.isOurs(pidFile.pid, name)) return;
+    this.stopping.add(name);
+    try {
+      process.kill(pidFile.pid, "SIGTERM");
+      const deadline = Date.now() + (this.options.stopTimeoutMs ?? 15_000);
+      while (this.isOurs(pidFile.pid, name) && Date.now() < deadline) await sleep(25);
+      if (this.isOurs(pidFile.pid, name)) process.kill(pidFile.pid, "SIGKILL");
+      while (this.isOurs(pidFile.pid, name)) await sleep(10);
+    } catch {
+      // already gone
+    } finally {
+      this.stopping.delete(name);
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.stop(name);
+    rmSync(join(this.options.dataRoot, name, PID_FILE), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    if (!existsSync(this.options.dataRoot)) return [];
+    return readdirSync(this.options.dataRoot).filter(
+      (name) => this.readPidFile(name) !== undefined,
+    );
+  }
+
+  private readPidFile(name: string): PidFile | undefined {
+    try {
+      const parsed = JSON.parse(
+        readFileSync(join(this.options.dataRoot, name, PID_FILE), "utf8"),
+      ) as PidFile;
+      return parsed.instance === this.options.instanceId ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Alive, not a zombie, and really this database's worker (not a recycled pid). */
+  private isOurs(pid: number, name: string): boolean {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      return (
+        environ.includes(`DBFORGE_WORKER_NAME=${name}`) &&
+        environ.includes(`DBFORGE_INSTANCE=${this.options.instanceId}`)
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** The worker logs {"msg":"listening","addr":"host:port"} once it accepts connections. */
+  private async waitForListening(
+    logPath: string,
+    offset: number,
+    dead: () => boolean,
+  ): Promise<number> {
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 10_000);
+    while (Date.now() < deadline) {
+      const log = this.logTail(logPath, offset, 64 * 1024);
+      const match = /"msg":"listening","addr":"[^"]*:(\d+)"/.exec(log);
+      if (match) return Number(match[1]);
+      if (dead()) {
+        const code = /EADDRINUSE|EADDRNOTAVAIL/.test(log)
+          ? "PORT_EXHAUSTED"
+          : "WORKER_START_FAILED";
+        throw new ApiError(code, `The worker exited during start-up:\n${log.trim()}`);
+      }
+      await sleep(10);
+    }
+    throw new ApiError(
+      "WORKER_START_FAILED",
+      `The worker did not start within the time limit:\n${this.logTail(logPath, offset)}`,
+    );
+  }
+
+  private logTail(logPath: string, offset: number, max = 2000): string {
+    try {
+      const text = readFileSync(logPath, "utf8").slice(offset);
+      return text.slice(-max);
+    } catch {
+      return "";
+    }
+  }
+
+  /** 0 (any free port) without a range; else the first port of the range that is free. */
+  private async pickPort(): Promise<number> {
+    const range = this.options.ports;
+    if (!range) return 0;
+    for (let port = range.from; port <= range.to; port++) {
+      if (await isFree(port)) return port;
+    }
+    throw new ApiError(
+      "PORT_EXHAUSTED",
+      `Every port in DBFORGE_WORKER_PORTS (${range.from}-${range.to}) is in use`,
+    );
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,76 @@
+/**
+ * How the control plane runs database workers. Two implementations: local child processes
+ * (the embedded default) and Docker containers (dockerode). Drivers only run workers; the
+ * DatabaseManager decides when.
+ */
+
+/** Label (Docker) / environment variable (process) prefix that marks what DB-Forge manages. */
+export const LABEL_PREFIX = "dev.dbforge";
+export const LABELS = {
+  managed: `${LABEL_PREFIX}.managed`,
+  instance: `${LABEL_PREFIX}.instance`,
+  database: `${LABEL_PREFIX}.database`,
+} as const;
+
+export interface WorkerSpec {
+  name: string;
+  /** The database's directory on this machine (db-data/<name>). */
+  dataDir: string;
+  /** The database's Ed25519 public key, for SQLD_AUTH_JWT_KEY. */
+  jwtPublicKey: string;
+  /** Passed as SQLD_IDLE_SHUTDOWN_TIMEOUT_S: the worker exits (status 0) when idle. */
+  idleShutdownS: number;
+  /** Extra worker environment (DBFORGE_* tunables). */
+  env: Record<string, string>;
+}
+
+export interface StartedWorker {
+  /** Container id or process id. */
+  id: string;
+  /** Hrana base URL reachable from the control plane and the functions. */
+  url: string;
+}
+
+export type WorkerStatus =
+  | { state: "running"; id: string; url: string }
+  /** `idle`: it stopped itself after SQLD_IDLE_SHUTDOWN_TIMEOUT_S (exit status 0). */
+  | { state: "exited"; idle: boolean; detail: string }
+  | { state: "missing" };
+
+export interface WorkerDriver {
+  readonly kind: "process" | "docker";
+  /** Fails with a clear ApiError when the driver cannot work (no engine, no image). */
+  check(): Promise<void>;
+  /** Starts the database's worker (replacing any stopped one) and waits until it is healthy. */
+  start(spec: WorkerSpec): Promise<StartedWorker>;
+  status(name: string): Promise<WorkerStatus>;
+  /** Graceful stop (SIGTERM); idempotent. Keeps what `start` would reuse. */
+  stop(name: string): Promise<void>;
+  /** Stops and forgets the worker (container, pid file); idempotent. Data is not touched. */
+  remove(name: string): Promise<void>;
+  /** Names of every database with a worker (running or not) owned by this control plane. */
+  list(): Promise<string[]>;
+  /** Subscribes to workers that exit on their own (crash or idle), where the driver can tell. */
+  onExit(listener: (name: string) => void): void;
+}
+
+/** Where a worker's SQLite data lives inside its data directory (the sqld image's layout). */
+export const SQLD_DB_DIR = "iku.db";
+
+export async function waitForHealth(
+  url: string,
+  timeoutMs: number,
+  isDead: () => boolean,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !isDead()) {
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}

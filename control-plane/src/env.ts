@@ -1,0 +1,81 @@
+/**
+ * The control plane's configuration, parsed once from the environment.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const seconds = z.coerce.number().positive();
+const millis = z.coerce.number().int().positive();
+
+const portRange = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const match = /^(\d{1,5})-(\d{1,5})$/.exec(text);
+    const [from, to] = [Number(match?.[1]), Number(match?.[2])];
+    if (!match || from < 1 || to > 65535 || from > to) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a port range like 20000-20999, got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    return { from, to };
+  });
+
+const EnvSchema = z.object({
+  /** Where the registry, keys and every database live. */
+  DBFORGE_DATA_DIR: z.string().min(1).default("db-data"),
+  /** host:port of the control plane's API (internal: the functions call it). */
+  DBFORGE_CONTROL_PLANE_ADDR: z.string().default("127.0.0.1:8788"),
+  /** Admin token; generated into <data>/.control-plane/admin-token (0600) when unset. */
+  DBFORGE_ADMIN_TOKEN: z.string().min(16).optional(),
+  DBFORGE_DRIVER: z.enum(["process", "docker"]).default("process"),
+  /** process driver: the bundled worker to run. */
+  DBFORGE_WORKER_BUNDLE: z.string().default("dist/worker/worker.mjs"),
+  /** process driver: ports for workers (default: any free port). */
+  DBFORGE_WORKER_PORTS: portRange.optional(),
+  /** docker driver: the worker image (ours, or ghcr.io/tursodatabase/libsql-server). */
+  DBFORGE_WORKER_IMAGE: z.string().default("dbforge-worker:latest"),
+  /** docker driver: attach workers to this network (compose) instead of publishing ports. */
+  DBFORGE_DOCKER_NETWORK: z.string().optional(),
+  /** docker driver: the data directory as the Docker host sees it (for bind mounts). */
+  DBFORGE_HOST_DATA_DIR: z.string().optional(),
+  DBFORGE_DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  DBFORGE_WORKER_MEMORY_MB: z.coerce.number().int().min(16).default(256),
+  DBFORGE_WORKER_CPUS: z.coerce.number().positive().default(1),
+  /** A database unused this long is stopped (scale to zero) and woken by its next request. */
+  DBFORGE_IDLE_TIMEOUT_S: seconds.default(900),
+  DBFORGE_HEALTH_INTERVAL_MS: millis.default(5000),
+  /** Lifetime of the tokens handed to functions by resolve. */
+  DBFORGE_RESOLVE_TOKEN_TTL_S: seconds.default(900),
+  /** Stop every worker when the control plane exits (default: yes for processes, no for Docker). */
+  DBFORGE_STOP_WORKERS_ON_EXIT: z.enum(["true", "false"]).optional(),
+  /** Passed to every worker (see workers-image). */
+  DBFORGE_QUERY_TIMEOUT_MS: millis.optional(),
+});
+
+export type ControlPlaneConfig = z.output<typeof EnvSchema> & {
+  dataDir: string;
+  stopWorkersOnExit: boolean;
+  listen: { host: string; port: number };
+};
+
+export function parseEnv(env: NodeJS.ProcessEnv): ControlPlaneConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid control plane configuration:\n  ${issues.join("\n  ")}`);
+  }
+  const config = parsed.data;
+  const match = /^(.*):(\d{1,5})$/.exec(config.DBFORGE_CONTROL_PLANE_ADDR);
+  if (!match) throw new Error(`DBFORGE_CONTROL_PLANE_ADDR: expected host:port`);
+  return {
+    ...config,
+    dataDir: resolve(config.DBFORGE_DATA_DIR),
+    stopWorkersOnExit:
+      (config.DBFORGE_STOP_WORKERS_ON_EXIT ?? String(config.DBFORGE_DRIVER === "process")) ===
+      "true",
+    listen: { host: match[1] || "127.0.0.1", port: Number(match[2]) },
+  };
+}

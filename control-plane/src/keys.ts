@@ -1,0 +1,97 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+} from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { signJwt } from "../../workers-image/src/auth/jwt";
+import { writeSecretFile } from "./secret-file";
+
+/** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows. */
+const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+export type TokenAccess = "read-only" | "full-access";
+
+export interface MintedToken {
+  token: string;
+  /** Unix seconds, or null for a token that never expires. */
+  expiresAt: number | null;
+}
+
+/**
+ * The control plane's Ed25519 root key pair, and the per-database keys derived from it.
+ *
+ * Every worker is configured with the public key of *its own* database (HKDF of the root private
+ * key and the database name), so a token minted for one database cannot open another one, even
+ * when the worker is the official sqld image, which only checks signatures.
+ */
+export class KeyRing {
+  private readonly seed: Buffer;
+  private readonly cache = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
+
+  private constructor(rootPrivateKey: KeyObject) {
+    const der = rootPrivateKey.export({ format: "der", type: "pkcs8" });
+    this.seed = der.subarray(PKCS8_ED25519_PREFIX.length);
+  }
+
+  /** Loads the root key from `path`, generating it (mode 0600) on first start. */
+  static load(path: string): KeyRing {
+    if (!existsSync(path)) {
+      const { privateKey } = generateKeyPairSync("ed25519");
+      writeSecretFile(path, privateKey.export({ format: "pem", type: "pkcs8" }).toString());
+    }
+    const key = createPrivateKey(readFileSync(path, "utf8"));
+    if (key.asymmetricKeyType !== "ed25519")
+      throw new Error(`${path} is not an Ed25519 private key`);
+    return new KeyRing(key);
+  }
+
+  private keysFor(database: string): { privateKey: KeyObject; publicKey: KeyObject } {
+    let keys = this.cache.get(database);
+    if (!keys) {
+      const seed = Buffer.from(
+        hkdfSync("sha256", this.seed, "dbforge", `database:${database}`, 32),
+      );
+      const privateKey = createPrivateKey({
+        key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+        format: "der",
+        type: "pkcs8",
+      });
+      keys = { privateKey, publicKey: createPublicKey(privateKey) };
+      this.cache.set(database, keys);
+    }
+    return keys;
+  }
+
+  /** The database's public key as sqld's SQLD_AUTH_JWT_KEY expects it (raw, URL-safe base64). */
+  publicKeyFor(database: string): string {
+    return this.keysFor(database).publicKey.export({ format: "jwk" }).x as string;
+  }
+
+  publicKeyObjectFor(database: string): KeyObject {
+    return this.keysFor(database).publicKey;
+  }
+
+  /**
+   * A token for one database. `sub` names the database (sqld ignores it; DB-Forge uses it to
+   * tell a token for another database from a forged one).
+   */
+  mint(
+    database: string,
+    access: TokenAccess,
+    expiresInSeconds: number | null,
+    now = Date.now(),
+  ): MintedToken {
+    const iat = Math.floor(now / 1000);
+    const expiresAt = expiresInSeconds === null ? null : iat + expiresInSeconds;
+    const token = signJwt(this.keysFor(database).privateKey, {
+      a: access === "read-only" ? "ro" : "rw",
+      sub: database,
+      iat,
+      ...(expiresAt === null ? {} : { exp: expiresAt }),
+    });
+    return { token, expiresAt };
+  }
+}

@@ -1,0 +1,348 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ApiError } from "../../functions/lib/errors";
+import { validateDatabaseName } from "../../functions/lib/names";
+import { type Access, AuthError, verifyJwt } from "../../workers-image/src/auth/jwt";
+import { directorySize, diskError } from "./disk";
+import type { WorkerDriver, WorkerSpec } from "./drivers/types";
+import type { KeyRing, MintedToken, TokenAccess } from "./keys";
+import type { DatabaseRecord, Registry } from "./registry";
+
+export interface ManagerOptions {
+  dataRoot: string;
+  /** Workers stop themselves after this long without use (scale to zero). */
+  idleTimeoutS: number;
+  healthIntervalMs: number;
+  /** Lifetime of the tokens resolve hands out. */
+  resolveTokenTtlS: number;
+  /** Extra environment for every worker. */
+  workerEnv: Record<string, string>;
+}
+
+export interface DatabaseInfo {
+  name: string;
+  status: DatabaseRecord["state"];
+  createdAt: string;
+  lastActiveAt: string;
+  sizeBytes: number;
+  /** The worker's internal Hrana URL while it runs. */
+  url: string | null;
+  /** Container id or process id of the worker while it runs. */
+  workerId: string | null;
+  restarts: number;
+  lastError: string | null;
+}
+
+export interface Resolved {
+  url: string;
+  token: string;
+  access: Access;
+  expiresAt: number | null;
+}
+
+/** Consecutive failed health checks of a running worker before it is restarted. */
+const UNHEALTHY_LIMIT = 3;
+
+/**
+ * Owns databases and their workers: the registry is the source of truth for what should exist
+ * and run; the driver is told to make it so. Lifecycle operations on one database are
+ * serialized; the health loop restarts crashed workers and records idle stops.
+ */
+export class DatabaseManager {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly failures = new Map<string, number>();
+  private healthTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly driver: WorkerDriver,
+    private readonly keys: KeyRing,
+    private readonly options: ManagerOptions,
+  ) {
+    driver.onExit((name) => void this.checkHealth(name));
+  }
+
+  /** Recovers after a restart: reaps orphans, finishes interrupted operations, adopts workers. */
+  async start(): Promise<void> {
+    let owned: string[] = [];
+    try {
+      owned = await this.driver.list();
+    } catch (err) {
+      console.error("control plane: cannot list workers:", (err as Error).message);
+    }
+    for (const name of owned) {
+      if (!this.registry.get(name)) {
+        console.log(JSON.stringify({ msg: "reaping orphan worker", name }));
+        await this.driver.remove(name).catch(() => {});
+      }
+    }
+    for (const record of this.registry.list()) {
+      if (record.state === "creating" || record.state === "deleting") {
+        await this.purge(record.name).catch((err) =>
+          console.error("control plane: cleanup failed", record.name, err),
+        );
+      } else if (record.state === "running") {
+        await this.locked(record.name, () => this.ensureRunning(record)).catch((err) =>
+          this.registry.update(record.name, { lastError: (err as Error).message }),
+        );
+      }
+    }
+    this.healthTimer = setInterval(() => void this.healthTick(), this.options.healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
+  async create(name: string): Promise<DatabaseInfo> {
+    validateDatabaseName(name);
+    return this.locked(name, async () => {
+      if (!this.registry.insert(name)) {
+        throw new ApiError("DATABASE_EXISTS", `A database named "${name}" already exists`);
+      }
+      try {
+        mkdirSync(this.dataDir(name), { recursive: true });
+        const worker = await this.driver.start(this.spec(name));
+        this.registry.update(name, {
+          state: "running",
+          workerId: worker.id,
+          url: worker.url,
+          lastActiveAt: Date.now(),
+        });
+      } catch (err) {
+        // Nothing half-created stays behind: no worker, no directory, no registry entry.
+        await this.purge(name).catch((cleanup) =>
+          console.error("control plane: cleanup failed", name, cleanup),
+        );
+        throw diskError(err) ?? err;
+      }
+      return this.info(this.mustGet(name));
+    });
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.locked(name, async () => {
+      this.mustGet(name);
+      this.registry.update(name, { state: "deleting" });
+      await this.purge(name);
+    });
+  }
+
+  list(): DatabaseInfo[] {
+    return this.registry
+      .list()
+      .filter((r) => r.state !== "deleting")
+      .map((r) => this.info(r));
+  }
+
+  get(name: string): DatabaseInfo {
+    return this.info(this.mustGet(name));
+  }
+
+  /**
+   * The worker's URL and a short-lived token for `credential`'s access level, starting the worker
+   * if it is stopped (cold start). Used by the functions for every database they talk to.
+   */
+  async resolve(name: string, access: Access, notAfter?: number): Promise<Resolved> {
+    return this.locked(name, async () => {
+      const record = this.mustGet(name);
+      const url = await this.ensureRunning(record);
+      this.registry.update(name, { lastActiveAt: Date.now() });
+      const ttl = this.options.resolveTokenTtlS;
+      const lifetime =
+        notAfter === undefined ? ttl : Math.max(1, Math.min(ttl, notAfter - Date.now() / 1000));
+      const minted = this.keys.mint(
+        name,
+        access === "read" ? "read-only" : "full-access",
+        Math.floor(lifetime),
+      );
+      return { url, token: minted.token, access, expiresAt: minted.expiresAt };
+    });
+  }
+
+  mintToken(name: string, access: TokenAccess, expiresInS: number | null): MintedToken {
+    this.mustGet(name);
+    return this.keys.mint(name, access, expiresInS);
+  }
+
+  /**
+   * Checks a database token presented for `name`: its access and expiry, or UNAUTHORIZED, or
+   * FORBIDDEN when it is a genuine token of another database.
+   */
+  authenticateDatabaseToken(name: string, token: string): { access: Access; exp?: number } {
+    this.mustGet(name);
+    const claims = decodeClaims(token);
+    try {
+      const access = verifyJwt(token, [this.keys.publicKeyObjectFor(name)]);
+      return { access, ...(typeof claims?.exp === "number" ? { exp: claims.exp } : {}) };
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      const other = typeof claims?.sub === "string" ? claims.sub : undefined;
+      if (other && other !== name && this.registry.get(other)) {
+        try {
+          verifyJwt(token, [this.keys.publicKeyObjectFor(other)]);
+          throw new ApiError("FORBIDDEN", `This token is for database "${other}", not "${name}"`);
+        } catch (inner) {
+          if (inner instanceof ApiError) throw inner;
+        }
+      }
+      throw new ApiError("UNAUTHORIZED", err.message);
+    }
+  }
+
+  /** Stops the health loop, waits for operations in flight, optionally stops every worker. */
+  async shutdown(stopWorkers: boolean): Promise<void> {
+    clearInterval(this.healthTimer);
+    await Promise.allSettled([...this.locks.values()]);
+    if (!stopWorkers) return;
+    await Promise.allSettled(
+      this.registry
+        .list()
+        .filter((r) => r.state === "running")
+        .map((r) => this.driver.stop(r.name)),
+    );
+  }
+
+  private async healthTick(): Promise<void> {
+    for (const record of this.registry.list()) {
+      if (record.state === "running" && !this.locks.has(record.name))
+        await this.checkHealth(record.name);
+    }
+  }
+
+  /** Restarts a crashed or persistently unhealthy worker; records an idle stop. */
+  private async checkHealth(name: string): Promise<void> {
+    if (this.locks.has(name)) return;
+    await this.locked(name, async () => {
+      const record = this.registry.get(name);
+      if (!record || record.state !== "running") return;
+      const status = await this.driver.status(name);
+      if (status.state === "running") {
+        if (await isHealthy(status.url)) {
+          this.failures.delete(name);
+          return;
+        }
+        const failures = (this.failures.get(name) ?? 0) + 1;
+        this.failures.set(name, failures);
+        if (failures < UNHEALTHY_LIMIT) return;
+      } else if (status.state === "exited" && status.idle) {
+        this.registry.update(name, { state: "stopped", url: null, workerId: null });
+        console.log(JSON.stringify({ msg: "database stopped when idle", name }));
+        return;
+      }
+      const why =
+        status.state === "exited"
+          ? status.detail
+          : status.state === "missing"
+            ? "worker missing"
+            : "unhealthy";
+      console.log(JSON.stringify({ msg: "restarting worker", name, why: why.slice(-300) }));
+      this.failures.delete(name);
+      await this.restart(record, why).catch((err) =>
+        this.registry.update(name, { lastError: (err as Error).message }),
+      );
+    });
+  }
+
+  /** The running worker's URL, starting it if needed. Call with the database's lock held. */
+  private async ensureRunning(record: DatabaseRecord): Promise<string> {
+    if (record.state === "running") {
+      const status = await this.driver.status(record.name);
+      if (status.state === "running") {
+        if (status.url !== record.url)
+          this.registry.update(record.name, { url: status.url, workerId: status.id });
+        return status.url;
+      }
+    }
+    return this.restart(record, null);
+  }
+
+  private async restart(record: DatabaseRecord, why: string | null): Promise<string> {
+    try {
+      const worker = await this.driver.start(this.spec(record.name));
+      this.registry.update(record.name, {
+        state: "running",
+        url: worker.url,
+        workerId: worker.id,
+        // An idle wake-up is not a restart; a crash recovery is.
+        restarts: record.restarts + (why === null ? 0 : 1),
+        lastError: why === null ? null : why.slice(-2000),
+      });
+      return worker.url;
+    } catch (err) {
+      throw diskError(err) ?? err;
+    }
+  }
+
+  private async purge(name: string): Promise<void> {
+    await this.driver.remove(name);
+    rmSync(this.dataDir(name), { recursive: true, force: true });
+    this.registry.delete(name);
+    this.failures.delete(name);
+  }
+
+  private spec(name: string): WorkerSpec {
+    return {
+      name,
+      dataDir: this.dataDir(name),
+      jwtPublicKey: this.keys.publicKeyFor(name),
+      idleShutdownS: this.options.idleTimeoutS,
+      env: this.options.workerEnv,
+    };
+  }
+
+  private dataDir(name: string): string {
+    return join(this.options.dataRoot, name);
+  }
+
+  private mustGet(name: string): DatabaseRecord {
+    const record = this.registry.get(name);
+    if (!record || record.state === "deleting") {
+      throw new ApiError("DATABASE_NOT_FOUND", `No database named "${name}"`);
+    }
+    return record;
+  }
+
+  private info(record: DatabaseRecord): DatabaseInfo {
+    return {
+      name: record.name,
+      status: record.state,
+      createdAt: new Date(record.createdAt).toISOString(),
+      lastActiveAt: new Date(record.lastActiveAt).toISOString(),
+      sizeBytes: directorySize(join(this.dataDir(record.name), "iku.db")),
+      url: record.state === "running" ? record.url : null,
+      workerId: record.state === "running" ? record.workerId : null,
+      restarts: record.restarts,
+      lastError: record.lastError,
+    };
+  }
+
+  /** Runs `op` once every earlier operation on the same database has finished. */
+  private locked<T>(name: string, op: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(name) ?? Promise.resolve();
+    const result = previous.then(op, op);
+    const tail = result.catch(() => undefined);
+    this.locks.set(name, tail);
+    void tail.then(() => {
+      if (this.locks.get(name) === tail) this.locks.delete(name);
+    });
+    return result;
+  }
+}
+
+async function isHealthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+function decodeClaims(token: string): Record<string, unknown> | undefined {
+  try {
+    const payload = token.split(".")[1] ?? "";
+    const value: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    return typeof value === "object" && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

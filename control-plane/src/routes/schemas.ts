@@ -1,0 +1,57 @@
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES } from "../../../functions/lib/errors";
+
+export const DatabaseName = z
+  .string()
+  .openapi({
+    param: { name: "name", in: "path" },
+    example: "my-app",
+    description: "DNS label: [a-z0-9-], 1-63 characters",
+  });
+
+export const NameParams = z.object({ name: DatabaseName });
+
+export const DatabaseInfo = z
+  .object({
+    name: z.string(),
+    status: z.enum(["creating", "running", "stopped", "deleting"]),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    lastActiveAt: z.string().openapi({ format: "date-time" }),
+    sizeBytes: z.number().int(),
+    url: z
+      .string()
+      .nullable()
+      .openapi({ description: "The worker's internal Hrana URL while it runs" }),
+    workerId: z
+      .string()
+      .nullable()
+      .openapi({ description: "Container id or process id while it runs" }),
+    restarts: z.number().int(),
+    lastError: z.string().nullable(),
+  })
+  .openapi("Database");
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  .openapi("Problem");
+
+/** Problem responses for the given statuses, for a route's `responses`. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: "Error (RFC 9457 problem details)",
+        content: { "application/problem+json": { schema: Problem } },
+      },
+    ]),
+  );
+}

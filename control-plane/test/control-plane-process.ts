@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+export const CONTROL_PLANE_BUNDLE = resolve(
+  import.meta.dirname,
+  "../../dist/control-plane/main.mjs",
+);
+export const WORKER_BUNDLE = resolve(import.meta.dirname, "../../dist/worker/worker.mjs");
+
+export interface ControlPlaneProcess {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  process: ChildProcess;
+  output: string[];
+  /** Calls the control plane API with the admin token. */
+  api(method: string, path: string, body?: unknown, token?: string | null): Promise<Response>;
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+export async function startControlPlaneProcess(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<ControlPlaneProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "dbforge-cp-"));
+  const child = spawn(process.execPath, [CONTROL_PLANE_BUNDLE], {
+    env: {
+      PATH: process.env.PATH,
+      DBFORGE_DATA_DIR: dataDir,
+      DBFORGE_CONTROL_PLANE_ADDR: "127.0.0.1:0",
+      DBFORGE_WORKER_BUNDLE: WORKER_BUNDLE,
+      DBFORGE_HEALTH_INTERVAL_MS: "200",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const url = await new Promise<string>((ready, fail) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      output.push(line);
+      const match = /"msg":"control plane listening","url":"([^"]+)"/.exec(line);
+      if (match) ready(match[1]!);
+    });
+    exited.then((code) =>
+      fail(new Error(`control plane exited with ${code}:\n${output.join("\n")}`)),
+    );
+  });
+  const adminToken =
+    options.env?.DBFORGE_ADMIN_TOKEN ??
+    readFileSync(join(dataDir, ".control-plane/admin-token"), "utf8").trim();
+  return {
+    url,
+    dataDir,
+    adminToken,
+    process: child,
+    output,
+    api(method, path, body, token = adminToken) {
+      const headers: Record<string, string> = {};
+      if (token) headers.Authorization = `Bearer ${token}`;
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      return fetch(`${url}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}

@@ -1,0 +1,253 @@
+/**
+ * The whole database lifecycle against both drivers for real: local processes and containers on
+ * the real Docker engine.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { buildImage } from "../../workers-image/build-image.mjs";
+import { removeDir } from "../../workers-image/test/worker-process";
+import {
+  type ControlPlaneProcess,
+  eventually,
+  startControlPlaneProcess,
+} from "./control-plane-process";
+
+const IMAGE = "dbforge-worker:test";
+
+interface Info {
+  name: string;
+  status: string;
+  url: string | null;
+  workerId: string | null;
+  restarts: number;
+  sizeBytes: number;
+}
+
+function driverEnv(driver: "process" | "docker"): Record<string, string> {
+  return driver === "docker" ? { DBFORGE_DRIVER: "docker", DBFORGE_WORKER_IMAGE: IMAGE } : {};
+}
+
+/** Kills the worker with SIGKILL, as a crash would. */
+function killWorker(driver: "process" | "docker", workerId: string): void {
+  if (driver === "docker") execFileSync("docker", ["kill", "-s", "KILL", workerId]);
+  else process.kill(Number(workerId), "SIGKILL");
+}
+
+/** The control plane's instance label: derived from its data directory (see service.ts). */
+const instanceOf = (dataDir: string) =>
+  createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
+
+function containersOf(dataDir: string, name?: string): string[] {
+  const filters = ["--filter", `label=dev.dbforge.instance=${instanceOf(dataDir)}`];
+  if (name) filters.push("--filter", `label=dev.dbforge.database=${name}`);
+  const out = execFileSync("docker", ["ps", "-aq", ...filters], { encoding: "utf8" }).trim();
+  return out ? out.split("\n") : [];
+}
+
+function workerExists(
+  driver: "process" | "docker",
+  dataDir: string,
+  name: string,
+  workerId: string,
+): boolean {
+  if (driver === "docker") return containersOf(dataDir, name).length > 0;
+  // A zombie (exited, not yet reaped by its new parent) does not count.
+  try {
+    const stat = readFileSync(`/proc/${workerId}/stat`, "utf8");
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+describe.each(["process", "docker"] as const)("%s driver", (driver) => {
+  let cp: ControlPlaneProcess;
+  const env = { ...driverEnv(driver), DBFORGE_IDLE_TIMEOUT_S: "2" };
+
+  beforeAll(async () => {
+    if (driver === "docker") buildImage(IMAGE);
+    cp = await startControlPlaneProcess({ env });
+  });
+  afterAll(async () => {
+    await cp.stop();
+    // The Docker driver leaves stopped workers' containers when the control plane exits.
+    if (driver === "docker")
+      for (const id of containersOf(cp.dataDir)) execFileSync("docker", ["rm", "-f", id]);
+    removeDir(cp.dataDir);
+  });
+
+  const info = async (name: string): Promise<Info> =>
+    (await cp.api("GET", `/v1/databases/${name}`)).json() as Promise<Info>;
+  const resolve = async (name: string) => {
+    const res = await cp.api("POST", `/v1/databases/${name}/resolve`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { url: string; token: string };
+  };
+  const client = async (name: string) => {
+    const { url, token } = await resolve(name);
+    return createClient({ url, authToken: token });
+  };
+
+  test("create → query → restart → kill -9 → idle stop → cold start → delete", async () => {
+    const created = await cp.api("POST", "/v1/databases", { name: "lifecycle" });
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(await created.json()).toMatchObject({
+      name: "lifecycle",
+      status: "running",
+      restarts: 0,
+    });
+
+    let db = await client("lifecycle");
+    await db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, what TEXT)");
+    await db.execute("INSERT INTO events (what) VALUES ('created')");
+    db.close();
+
+    // Restart the control plane: registry and data survive.
+    await cp.stop();
+    cp = await startControlPlaneProcess({ dataDir: cp.dataDir, env });
+    const list = (await (await cp.api("GET", "/v1/databases")).json()) as { databases: Info[] };
+    expect(list.databases.map((d) => d.name)).toEqual(["lifecycle"]);
+    db = await client("lifecycle");
+    expect((await db.execute("SELECT what FROM events")).rows.map((r) => r.what)).toEqual([
+      "created",
+    ]);
+
+    // kill -9 the worker: acknowledged writes survive and the worker comes back by itself.
+    await db.execute("INSERT INTO events (what) VALUES ('acknowledged')");
+    db.close();
+    const before = await info("lifecycle");
+    killWorker(driver, before.workerId!);
+    const after = await eventually(
+      async () => {
+        const i = await info("lifecycle");
+        return i.restarts >= 1 && i.status === "running" && i.workerId !== before.workerId
+          ? i
+          : undefined;
+      },
+      20_000,
+      "the worker to be restarted",
+    );
+    expect(after.workerId).not.toBe(before.workerId);
+    db = await client("lifecycle");
+    expect((await db.execute("SELECT count(*) AS n FROM events")).rows[0]?.n).toBe(2);
+    db.close();
+
+    // Idle: the worker stops itself; the next resolve starts it again (cold start).
+    const stopped = await eventually(
+      async () => {
+        const i = await info("lifecycle");
+        return i.status === "stopped" ? i : undefined;
+      },
+      20_000,
+      "the idle stop",
+    );
+    expect(stopped.url).toBeNull();
+    const started = Date.now();
+    db = await client("lifecycle");
+    expect((await db.execute("SELECT count(*) AS n FROM events")).rows[0]?.n).toBe(2);
+    db.close();
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const woken = await info("lifecycle");
+    expect(woken.status).toBe("running");
+    expect(woken.sizeBytes).toBeGreaterThan(0);
+
+    // Delete: no worker, no files, no registry entry.
+    const workerId = woken.workerId!;
+    expect((await cp.api("DELETE", "/v1/databases/lifecycle")).status).toBe(204);
+    expect((await cp.api("GET", "/v1/databases/lifecycle")).status).toBe(404);
+    expect(workerExists(driver, cp.dataDir, "lifecycle", workerId)).toBe(false);
+    expect(existsSync(join(cp.dataDir, "lifecycle"))).toBe(false);
+    expect((await cp.api("DELETE", "/v1/databases/lifecycle")).status).toBe(404);
+  });
+
+  test("tokens work with @libsql/client directly and only for their own database", async () => {
+    for (const name of ["tok-a", "tok-b"])
+      expect((await cp.api("POST", "/v1/databases", { name })).status).toBe(201);
+    const mint = async (name: string, access: string) =>
+      (
+        (await (
+          await cp.api("POST", `/v1/databases/${name}/tokens`, { access, expiresIn: 600 })
+        ).json()) as { token: string }
+      ).token;
+    const { url: urlA } = await resolve("tok-a");
+    const { url: urlB } = await resolve("tok-b");
+
+    const rw = createClient({ url: urlA, authToken: await mint("tok-a", "full-access") });
+    await rw.execute("CREATE TABLE t (v TEXT)");
+    await rw.execute("INSERT INTO t VALUES ('a')");
+    rw.close();
+
+    const ro = createClient({ url: urlA, authToken: await mint("tok-a", "read-only") });
+    expect((await ro.execute("SELECT v FROM t")).rows[0]?.v).toBe("a");
+    await expect(ro.execute("INSERT INTO t VALUES ('no')")).rejects.toMatchObject({
+      code: "SQLITE_READONLY",
+    });
+    ro.close();
+
+    // A token for tok-a opens nothing on tok-b's worker (each database has its own key).
+    const wrong = createClient({ url: urlB, authToken: await mint("tok-a", "full-access") });
+    await expect(wrong.execute("SELECT 1")).rejects.toMatchObject({ code: "AUTH_JWT_INVALID" });
+    wrong.close();
+
+    // resolve accepts a database token: its own access, and FORBIDDEN for another database.
+    const viaToken = await cp.api(
+      "POST",
+      "/v1/databases/tok-a/resolve",
+      undefined,
+      await mint("tok-a", "read-only"),
+    );
+    expect(((await viaToken.json()) as { access: string }).access).toBe("read");
+    const crossed = await cp.api(
+      "POST",
+      "/v1/databases/tok-b/resolve",
+      undefined,
+      await mint("tok-a", "full-access"),
+    );
+    expect(crossed.status).toBe(403);
+    expect(((await crossed.json()) as { code: string }).code).toBe("FORBIDDEN");
+    const garbage = await cp.api("POST", "/v1/databases/tok-b/resolve", undefined, "not-a-token");
+    expect(garbage.status).toBe(401);
+
+    for (const name of ["tok-a", "tok-b"])
+      expect((await cp.api("DELETE", `/v1/databases/${name}`)).status).toBe(204);
+  });
+});
+
+describe("process driver recovery", () => {
+  test("a crashed control plane adopts its running workers and reaps orphans", async () => {
+    const first = await startControlPlaneProcess();
+    try {
+      expect((await first.api("POST", "/v1/databases", { name: "adopted" })).status).toBe(201);
+      const before = (await (await first.api("GET", "/v1/databases/adopted")).json()) as Info;
+      // An orphan: a worker directory and process the registry does not know.
+      expect((await first.api("POST", "/v1/databases", { name: "orphan" })).status).toBe(201);
+      const orphan = (await (await first.api("GET", "/v1/databases/orphan")).json()) as Info;
+      await first.kill();
+      // Forget "orphan" in the registry behind the control plane's back.
+      const { default: Database } = await import("libsql");
+      const registry = new Database(join(first.dataDir, ".control-plane/registry.db"), {});
+      registry.prepare("DELETE FROM databases WHERE name = 'orphan'").run();
+      registry.close();
+
+      const second = await startControlPlaneProcess({ dataDir: first.dataDir });
+      try {
+        const after = (await (await second.api("GET", "/v1/databases/adopted")).json()) as Info;
+        expect(after.workerId).toBe(before.workerId);
+        expect(after.url).toBe(before.url);
+        expect(after.restarts).toBe(0);
+        expect(workerExists("process", first.dataDir, "orphan", orphan.workerId!)).toBe(false);
+        // Its data is not deleted: only the registry decides what to delete.
+        expect(readdirSync(join(first.dataDir, "orphan"))).toContain("iku.db");
+      } finally {
+        await second.stop();
+      }
+      expect(workerExists("process", first.dataDir, "adopted", before.workerId!)).toBe(false);
+    } finally {
+      removeDir(first.dataDir);
+    }
+  });
+});
