@@ -212,7 +212,7 @@ export class DatabaseManager {
     if (this.locks.has(name)) return;
     await this.locked(name, async () => {
       const record = this.registry.get(name);
-      if (!record || record.state !== "running") return;
+      if (record?.state !== "running") return;
       const status = await this.driver.status(name);
       if (status.state === "running") {
         if (await isHealthy(status.url)) {

@@ -1,13 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../../../functions/lib/errors";
 
-export const DatabaseName = z
-  .string()
-  .openapi({
-    param: { name: "name", in: "path" },
-    example: "my-app",
-    description: "DNS label: [a-z0-9-], 1-63 characters",
-  });
+export const DatabaseName = z.string().openapi({
+  param: { name: "name", in: "path" },
+  example: "my-app",
+  description: "DNS label: [a-z0-9-], 1-63 characters",
+});
 
 export const NameParams = z.object({ name: DatabaseName });
 
