@@ -1,4 +1,6 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
+import { benchControlPlane } from "./control-plane";
 import { benchWorker } from "./worker";
 
 await benchWorker();
+await benchControlPlane();

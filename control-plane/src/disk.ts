@@ -2,11 +2,20 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError } from "../../functions/lib/errors";
 
-/** DISK_FULL for "no space" errors from the file system, undefined for anything else. */
+/**
+ * DISK_FULL for "no space" errors: from the file system (ENOSPC), from SQLite (the registry:
+ * SQLITE_FULL) or reported by a worker that could not start. Undefined for anything else.
+ */
 export function diskError(err: unknown): ApiError | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === "ENOSPC" || code === "EDQUOT") {
-    return new ApiError("DISK_FULL", `Not enough disk space: ${(err as Error).message}`);
+  const code = String((err as { code?: unknown } | null)?.code ?? "");
+  const message = err instanceof Error ? err.message : String(err);
+  if (
+    code === "ENOSPC" ||
+    code === "EDQUOT" ||
+    code.startsWith("SQLITE_FULL") ||
+    /ENOSPC|no space left on device|database or disk is full/i.test(message)
+  ) {
+    return new ApiError("DISK_FULL", `Not enough disk space: ${message.split("\n")[0]}`);
   }
   return undefined;
 }

@@ -94,10 +94,11 @@ export class DatabaseManager {
   async create(name: string): Promise<DatabaseInfo> {
     validateDatabaseName(name);
     return this.locked(name, async () => {
-      if (!this.registry.insert(name)) {
-        throw new ApiError("DATABASE_EXISTS", `A database named "${name}" already exists`);
-      }
+      let registered = false;
       try {
+        registered = this.registry.insert(name);
+        if (!registered)
+          throw new ApiError("DATABASE_EXISTS", `A database named "${name}" already exists`);
         mkdirSync(this.dataDir(name), { recursive: true });
         const worker = await this.driver.start(this.spec(name));
         this.registry.update(name, {
@@ -106,14 +107,13 @@ export class DatabaseManager {
           url: worker.url,
           lastActiveAt: Date.now(),
         });
+        return this.info(this.mustGet(name));
       } catch (err) {
-        // Nothing half-created stays behind: no worker, no directory, no registry entry.
-        await this.purge(name).catch((cleanup) =>
-          console.error("control plane: cleanup failed", name, cleanup),
-        );
+        // Nothing half-created stays behind: no worker, no directory, no registry entry. A
+        // worker that cannot be removed now (engine gone) is reaped as an orphan later.
+        if (registered) await this.purge(name, { bestEffort: true });
         throw diskError(err) ?? err;
       }
-      return this.info(this.mustGet(name));
     });
   }
 
@@ -271,10 +271,22 @@ export class DatabaseManager {
     }
   }
 
-  private async purge(name: string): Promise<void> {
-    await this.driver.remove(name);
+  private async purge(name: string, { bestEffort = false } = {}): Promise<void> {
+    try {
+      await this.driver.remove(name);
+    } catch (err) {
+      if (!bestEffort) throw err;
+      console.error("control plane: could not remove the worker of", name, (err as Error).message);
+    }
     rmSync(this.dataDir(name), { recursive: true, force: true });
-    this.registry.delete(name);
+    try {
+      this.registry.delete(name);
+    } catch (err) {
+      // Deleting a row can fail on a full disk; the row stays "creating"/"deleting" and the
+      // next start finishes the job.
+      if (!bestEffort) throw err;
+      console.error("control plane: could not unregister", name, (err as Error).message);
+    }
     this.failures.delete(name);
   }
 
