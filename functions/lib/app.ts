@@ -9,7 +9,9 @@ import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
  * request ids, validation failures as BAD_REQUEST, every error as RFC 9457 problem details.
  * Routes never format errors: they throw ApiError (or let anything else become INTERNAL_ERROR).
  */
-export function createApp<E extends Env = Env>(): OpenAPIHono<E> {
+export function createApp<E extends Env = Env>(
+  options: { hranaErrors?: boolean } = {},
+): OpenAPIHono<E> {
   const app = new OpenAPIHono<E>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -27,25 +29,34 @@ export function createApp<E extends Env = Env>(): OpenAPIHono<E> {
     },
   });
   app.use(requestId());
+  const respond = (c: Context, err: ApiError) => problemResponse(c, err, options.hranaErrors);
   app.notFound((c) =>
-    problemResponse(
+    respond(
       c,
       new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`),
     ),
   );
-  app.onError((err, c) => problemResponse(c, toApiError(err)));
+  app.onError((err, c) => respond(c, toApiError(err)));
   return app;
 }
 
-export function problemResponse(c: Context, err: ApiError): Response {
+/**
+ * The problem document of `err`. For libSQL clients (`hranaErrors`) it is served as
+ * application/json with a `message` member too: the Hrana client reads errors only in that
+ * shape, and then reports `code` (e.g. DATABASE_NOT_FOUND) to the application.
+ */
+export function problemResponse(c: Context, err: ApiError, hranaErrors = false): Response {
   const problem = toProblem(err, {
     instance: new URL(c.req.url).pathname,
     requestId: c.get("requestId" as never) as string | undefined,
   });
-  return new Response(JSON.stringify(problem), {
-    status: err.status,
-    headers: { "Content-Type": PROBLEM_CONTENT_TYPE },
-  });
+  const body = hranaErrors ? { ...problem, message: problem.detail } : problem;
+  const headers: Record<string, string> = {
+    "Content-Type": hranaErrors ? "application/json" : PROBLEM_CONTENT_TYPE,
+  };
+  // The rest of an oversized body is not read: the connection cannot carry another request.
+  if (err.code === "PAYLOAD_TOO_LARGE") headers.Connection = "close";
+  return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 
 /** Anything thrown becomes an ApiError; unexpected errors are logged and hidden. */

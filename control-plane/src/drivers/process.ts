@@ -223,10 +223,13 @@ export class ProcessDriver implements WorkerDriver {
       const match = /"msg":"listening","addr":"[^"]*:(\d+)"/.exec(log);
       if (match) return Number(match[1]);
       if (dead()) {
-        const code = /EADDRINUSE|EADDRNOTAVAIL/.test(log)
-          ? "PORT_EXHAUSTED"
-          : "WORKER_START_FAILED";
-        throw new ApiError(code, `The worker exited during start-up:\n${log.trim()}`);
+        const failure = new ApiError(
+          "WORKER_START_FAILED",
+          `The worker exited during start-up:\n${log.trim()}`,
+        );
+        if (/EADDRINUSE|EADDRNOTAVAIL/.test(log))
+          throw new ApiError("PORT_EXHAUSTED", failure.message);
+        throw diskError(failure) ?? failure;
       }
       await sleep(10);
     }

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { ERROR_CODES } from "../../../functions/lib/errors";
 
 export const DatabaseName = z.string().openapi({
   param: { name: "name", in: "path" },
@@ -29,27 +28,4 @@ export const DatabaseInfo = z
   })
   .openapi("Database");
 
-export const Problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]),
-    instance: z.string().optional(),
-    requestId: z.string().optional(),
-  })
-  .openapi("Problem");
-
-/** Problem responses for the given statuses, for a route's `responses`. */
-export function problems(...statuses: number[]) {
-  return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: "Error (RFC 9457 problem details)",
-        content: { "application/problem+json": { schema: Problem } },
-      },
-    ]),
-  );
-}
+export { problems } from "../../../functions/lib/schemas";

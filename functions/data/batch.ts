@@ -1,0 +1,67 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { withDatabase } from "../lib/database";
+import { QueryResultSchema, RowModeSchema, toQueryResult } from "../lib/results";
+import { DATA_ERRORS, DatabaseNameParam, problems } from "../lib/schemas";
+import { SqlValueSchema } from "../lib/values";
+import { toArgs } from "./query";
+
+const BatchBody = z
+  .object({
+    statements: z
+      .array(
+        z.object({
+          sql: z.string().min(1),
+          params: z
+            .union([z.array(SqlValueSchema), z.record(z.string(), SqlValueSchema)])
+            .optional(),
+        }),
+      )
+      .min(1)
+      .max(10_000),
+    mode: z
+      .enum(["write", "read", "deferred"])
+      .default("write")
+      .openapi({ description: "Transaction mode: write (BEGIN IMMEDIATE), read, or deferred" }),
+    rowMode: RowModeSchema.optional(),
+  })
+  .openapi("BatchRequest");
+
+const BatchResult = z.object({ results: z.array(QueryResultSchema) }).openapi("BatchResult");
+
+export const route = createRoute({
+  method: "post",
+  path: "/api/db/{name}/batch",
+  summary: "Run statements atomically, in one transaction",
+  description: "All statements succeed together, or none takes effect.",
+  tags: ["Data"],
+  security: bearerSecurity,
+  request: {
+    params: z.object({ name: DatabaseNameParam }),
+    body: { required: true, content: { "application/json": { schema: BatchBody } } },
+  },
+  responses: {
+    200: {
+      description: "One result per statement",
+      content: { "application/json": { schema: BatchResult } },
+    },
+    ...problems(...DATA_ERRORS, 507),
+  },
+});
+
+export type BatchRequest = z.input<typeof BatchBody>;
+export type BatchResponse = z.infer<typeof BatchResult>;
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
+  const { name } = c.req.valid("param");
+  const { statements, mode, rowMode } = c.req.valid("json");
+  const results = await withDatabase(c, name, async ({ client }) =>
+    client.batch(
+      statements.map((s) => ({ sql: s.sql, args: toArgs(s.params) })),
+      mode,
+    ),
+  );
+  return c.json({ results: results.map((rs) => toQueryResult(rs, rowMode)) }, 200);
+};
+
+export default createFunctionApp().openapi(route, handler);

@@ -1,0 +1,29 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { publicDatabase } from "../lib/databases";
+import { DatabaseNameParam, DatabaseSchema, problems } from "../lib/schemas";
+
+export const route = createRoute({
+  method: "get",
+  path: "/admin/databases/{name}",
+  summary: "Show a database: status, size, activity, libSQL URL",
+  tags: ["Databases"],
+  security: bearerSecurity,
+  request: { params: z.object({ name: DatabaseNameParam }) },
+  responses: {
+    200: {
+      description: "The database",
+      content: { "application/json": { schema: DatabaseSchema } },
+    },
+    ...problems(401, 404, 503),
+  },
+});
+
+export type GetDatabaseResponse = z.infer<typeof DatabaseSchema>;
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
+  const info = await c.get("controlPlane").getDatabase(bearerOf(c), c.req.valid("param").name);
+  return c.json(publicDatabase(c, info), 200);
+};
+
+export default createFunctionApp().openapi(route, handler);

@@ -1,0 +1,30 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { publicDatabase } from "../lib/databases";
+import { DatabaseSchema, problems } from "../lib/schemas";
+
+const ListResponse = z.object({ databases: z.array(DatabaseSchema) }).openapi("DatabaseList");
+
+export const route = createRoute({
+  method: "get",
+  path: "/admin/databases",
+  summary: "List databases",
+  tags: ["Databases"],
+  security: bearerSecurity,
+  responses: {
+    200: {
+      description: "Every database",
+      content: { "application/json": { schema: ListResponse } },
+    },
+    ...problems(401, 503),
+  },
+});
+
+export type ListDatabasesResponse = z.infer<typeof ListResponse>;
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
+  const { databases } = await c.get("controlPlane").listDatabases(bearerOf(c));
+  return c.json({ databases: databases.map((d) => publicDatabase(c, d)) }, 200);
+};
+
+export default createFunctionApp().openapi(route, handler);

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * The functions' configuration, from their bindings: Worker vars under Miniflare and wrangler,
+ * process.env in the Node host. Parsed once per bindings object, at the boundary.
+ */
+const EnvSchema = z.object({
+  /** The control plane's API, e.g. http://127.0.0.1:8788. */
+  CONTROL_PLANE_URL: z.url(),
+  /** Public base URL for URLs handed to users (tokens' `url`); default: the request's origin. */
+  DBFORGE_PUBLIC_URL: z.url().optional(),
+  /** How long a resolved worker URL and token are reused. */
+  RESOLVE_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Largest request body accepted by the REST API. */
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+});
+
+export type FunctionsConfig = z.output<typeof EnvSchema>;
+
+const parsed = new WeakMap<object, FunctionsConfig>();
+
+export function functionsConfig(bindings: unknown): FunctionsConfig {
+  const source = (typeof bindings === "object" && bindings !== null ? bindings : {}) as Record<
+    string,
+    unknown
+  >;
+  let config = parsed.get(source);
+  if (!config) {
+    const result = EnvSchema.safeParse(source);
+    if (!result.success) {
+      const issues = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      throw new Error(`invalid functions configuration: ${issues}`);
+    }
+    config = result.data;
+    parsed.set(source, config);
+  }
+  return config;
+}

@@ -1,0 +1,74 @@
+import { ApiError, type ErrorCode } from "./errors";
+
+/** Codes reported by workers (Hrana) and the status the REST API gives them. */
+const BY_CODE: Record<string, ErrorCode> = {
+  SQL_PARSE_ERROR: "SQL_SYNTAX_ERROR",
+  SQL_NO_STATEMENT: "BAD_REQUEST",
+  SQL_MANY_STATEMENTS: "BAD_REQUEST",
+  ARGS_INVALID: "BAD_REQUEST",
+  ARGS_BOTH_POSITIONAL_AND_NAMED: "BAD_REQUEST",
+  SQLITE_CONSTRAINT: "CONSTRAINT_VIOLATION",
+  SQLITE_READONLY: "READ_ONLY",
+  SQLITE_AUTH: "FORBIDDEN",
+  SQLITE_INTERRUPT: "QUERY_TIMEOUT",
+  SQLITE_BUSY: "TRANSACTION_CONFLICT",
+  TRANSACTION_TIMEOUT: "TRANSACTION_CONFLICT",
+  SQLITE_FULL: "DISK_FULL",
+  SQLITE_TOOBIG: "PAYLOAD_TOO_LARGE",
+  SQLITE_MISMATCH: "BAD_REQUEST",
+  SQLITE_RANGE: "BAD_REQUEST",
+  RESPONSE_TOO_LARGE: "RESPONSE_TOO_LARGE",
+  AUTH_JWT_INVALID: "UNAUTHORIZED",
+  AUTH_JWT_EXPIRED: "UNAUTHORIZED",
+  AUTH_HEADER_NOT_FOUND: "UNAUTHORIZED",
+  AUTH_FORBIDDEN: "FORBIDDEN",
+};
+
+const NO_SUCH_TABLE = /no such table: (\S+)/;
+
+/** Turns an error from @libsql/client into the REST API's error. */
+export function toApiSqlError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const code =
+    typeof (err as { code?: unknown } | null)?.code === "string"
+      ? (err as { code: string }).code
+      : "";
+  const message = err instanceof Error ? err.message : String(err);
+  // LibsqlError messages start with "CODE: "; the rest is the worker's message.
+  const detail = message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+  const mapped = BY_CODE[code];
+  if (mapped) return new ApiError(mapped, detail, { sqlCode: code });
+  if (code === "SQLITE_ERROR") {
+    const table = NO_SUCH_TABLE.exec(detail);
+    if (table) return new ApiError("TABLE_NOT_FOUND", detail, { sqlCode: code, table: table[1] });
+    return new ApiError("SQL_ERROR", detail, { sqlCode: code });
+  }
+  if (code.startsWith("SQLITE_")) return new ApiError("SQL_ERROR", detail, { sqlCode: code });
+  return new ApiError("WORKER_UNAVAILABLE", `The database worker could not be reached: ${detail}`);
+}
+
+/**
+ * How a request to a worker failed at the connection level:
+ * - "refused": it never reached the worker (Node: ECONNREFUSED), so sending it again is safe;
+ * - "lost": the runtime cannot tell a refused connection from one that broke mid-request
+ *   (workerd says "Network connection lost." for both);
+ * - undefined: not a connection failure.
+ */
+export function connectionFailure(err: unknown): "refused" | "lost" | undefined {
+  let lost = false;
+  for (
+    let e: unknown = err, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    const message = e instanceof Error ? e.message : "";
+    if (
+      code === "ECONNREFUSED" ||
+      /ECONNREFUSED|connect\(\) failed|Connection refused/i.test(message)
+    )
+      return "refused";
+    if (/Network connection lost/i.test(message)) lost = true;
+  }
+  return lost ? "lost" : undefined;
+}

@@ -1,0 +1,46 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { withDatabase } from "../lib/database";
+import { FILTER_DESCRIPTION, parseFilters } from "../lib/filters";
+import { requireFilterOrAll, tableForRows } from "../lib/rows";
+import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { quoteIdent } from "../lib/sql";
+
+const RESERVED = new Set(["all"]);
+
+export const route = createRoute({
+  method: "delete",
+  path: "/api/db/{name}/tables/{table}/rows",
+  summary: "Delete the rows matching the filters",
+  description: `${FILTER_DESCRIPTION} Without any filter the request is refused unless ?all=true.`,
+  tags: ["Rows"],
+  security: bearerSecurity,
+  request: {
+    params: z.object({ name: DatabaseNameParam, table: TableNameParam }),
+    query: z.object({ all: z.enum(["true", "false"]).optional() }).passthrough(),
+  },
+  responses: {
+    200: {
+      description: "Deleted",
+      content: { "application/json": { schema: z.object({ rowsAffected: z.number().int() }) } },
+    },
+    ...problems(...DATA_ERRORS),
+  },
+});
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
+  const { name, table } = c.req.valid("param");
+  const rowsAffected = await withDatabase(c, name, async ({ client }) => {
+    const info = await tableForRows(client, table, true);
+    const where = parseFilters(c.req.queries(), RESERVED, info.columns);
+    requireFilterOrAll(where.sql, c.req.valid("query").all === "true", "delete");
+    const rs = await client.execute({
+      sql: `DELETE FROM ${quoteIdent(info.name)}${where.sql}`,
+      args: where.args,
+    });
+    return rs.rowsAffected;
+  });
+  return c.json({ rowsAffected }, 200);
+};
+
+export default createFunctionApp().openapi(route, handler);

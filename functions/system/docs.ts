@@ -1,0 +1,17 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { DOCS_HTML } from "./docs-page";
+
+export const route = createRoute({
+  method: "get",
+  path: "/docs",
+  summary: "Interactive API reference",
+  tags: ["System"],
+  responses: {
+    200: { description: "HTML page", content: { "text/html": { schema: z.string() } } },
+  },
+});
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = (c) => c.html(DOCS_HTML, 200);
+
+export default createFunctionApp().openapi(route, handler);
