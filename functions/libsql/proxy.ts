@@ -62,6 +62,15 @@ async function forward(c: FunctionsContext, name: string): Promise<Response> {
   });
 }
 
+/** Answers a close frame (1005 "no status" cannot be sent back, so it becomes 1000). */
+function closeQuietly(ws: WorkersWebSocket, code: number): void {
+  try {
+    ws.close(code === 1005 || code === 1006 ? 1000 : code);
+  } catch {
+    // already closed
+  }
+}
+
 /** Hrana over WebSocket on Workers runtimes (the Node host relays WebSockets itself). */
 function upgrade(c: Context<FunctionsEnv>, name: string): Response {
   const protocol = chooseSubprotocol(c.req.header("sec-websocket-protocol"));
@@ -95,14 +104,20 @@ function upgrade(c: Context<FunctionsEnv>, name: string): Response {
       if (!ws) throw new Error(`worker refused the WebSocket (HTTP ${res.status})`);
       ws.accept();
       ws.addEventListener("message", (e: MessageEvent) => events.message(String(e.data)));
-      ws.addEventListener("close", (e: Event) =>
-        events.close((e as WorkersCloseEvent).code, (e as WorkersCloseEvent).reason),
-      );
+      ws.addEventListener("close", (e: Event) => {
+        const { code, reason } = e as WorkersCloseEvent;
+        closeQuietly(ws, code);
+        events.close(code, reason);
+      });
       return { send: (t) => ws.send(t), close: (code, reason) => ws.close(code, reason) };
     },
   });
   serverEnd.addEventListener("message", (e: MessageEvent) => relay.clientMessage(String(e.data)));
-  serverEnd.addEventListener("close", () => relay.clientClosed());
+  serverEnd.addEventListener("close", (e: Event) => {
+    relay.clientClosed();
+    // Complete the closing handshake, or the runtime keeps the request open.
+    closeQuietly(serverEnd, (e as WorkersCloseEvent).code);
+  });
   const headers: Record<string, string> = {};
   if (protocol) headers["Sec-WebSocket-Protocol"] = protocol;
   const init: WorkersUpgradeInit = { status: 101, webSocket: clientEnd, headers };
