@@ -21,8 +21,11 @@ const BatchBody = z
       .max(10_000),
     mode: z
       .enum(["write", "read", "deferred"])
-      .default("write")
-      .openapi({ description: "Transaction mode: write (BEGIN IMMEDIATE), read, or deferred" }),
+      .optional()
+      .openapi({
+        default: "write",
+        description: "Transaction mode: write (BEGIN IMMEDIATE), read, or deferred",
+      }),
     rowMode: RowModeSchema.optional(),
   })
   .openapi("BatchRequest");
@@ -54,7 +57,7 @@ export type BatchResponse = z.infer<typeof BatchResult>;
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
-  const { statements, mode, rowMode } = c.req.valid("json");
+  const { statements, mode = "write", rowMode } = c.req.valid("json");
   const results = await withDatabase(c, name, async ({ client }) =>
     client.batch(
       statements.map((s) => ({ sql: s.sql, args: toArgs(s.params) })),

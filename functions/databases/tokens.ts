@@ -8,15 +8,16 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 const ExpiresIn = z
   .union([z.number().int().positive(), z.string().regex(/^\d+[smhd]$/), z.null()])
-  .default(86_400)
+  .optional()
   .openapi({
+    default: 86_400,
     description:
       'Seconds, or a duration like "30m", "12h", "7d"; null for no expiry. Default: 1 day',
   });
 
 const TokenBody = z
   .object({
-    access: z.enum(["read-only", "full-access"]).default("full-access"),
+    access: z.enum(["read-only", "full-access"]).optional().openapi({ default: "full-access" }),
     expiresIn: ExpiresIn,
   })
   .openapi("CreateTokenRequest");
@@ -66,7 +67,7 @@ function seconds(expiresIn: number | string | null): number | null {
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
-  const { access, expiresIn } = c.req.valid("json");
+  const { access = "full-access", expiresIn = 86_400 } = c.req.valid("json");
   const minted = await c
     .get("controlPlane")
     .mintToken(bearerOf(c), name, { access, expiresIn: seconds(expiresIn) });

@@ -9,7 +9,8 @@ const JsonValueSchema = z.union([
   z.object({ type: z.literal("blob"), base64: z.string() }),
 ]);
 
-export const RowModeSchema = z.enum(["object", "array"]).default("object").openapi({
+export const RowModeSchema = z.enum(["object", "array"]).openapi({
+  default: "object",
   description:
     "Rows as objects keyed by column name (the first of duplicate names wins), or as arrays",
 });

@@ -13,8 +13,8 @@ const ROWID = "__dbforge_rowid";
 
 const ListQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ default: 100 }),
+    offset: z.coerce.number().int().min(0).optional().openapi({ default: 0 }),
     order: z.string().optional().openapi({
       description: "Comma-separated columns, each optionally `.asc`/`.desc` (or `-column`)",
       example: "name,created_at.desc",
@@ -81,7 +81,7 @@ function decodeCursor(cursor: string): bigint {
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name, table } = c.req.valid("param");
-  const query = c.req.valid("query");
+  const { limit = 100, offset = 0, ...query } = c.req.valid("query");
   const page = await withDatabase(c, name, async ({ client }) => {
     const info = await tableForRows(client, table, false);
     const where = parseFilters(c.req.queries(), RESERVED, info.columns);
@@ -112,7 +112,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
       sql += ` ORDER BY ${terms.join(", ")}`;
     }
     sql += " LIMIT ? OFFSET ?";
-    args.push(BigInt(query.limit), BigInt(query.cursor ? 0 : query.offset));
+    args.push(BigInt(limit), BigInt(query.cursor ? 0 : offset));
     const statements = [{ sql, args }];
     if (query.count === "true") {
       statements.push({
@@ -126,15 +126,14 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
     let nextCursor: string | null = null;
     if (keyset) {
       const last = result.rows.at(-1) as Record<string, unknown> | undefined;
-      if (last && result.rows.length === query.limit)
-        nextCursor = encodeCursor(String(last[ROWID]));
+      if (last && result.rows.length === limit) nextCursor = encodeCursor(String(last[ROWID]));
       for (const row of result.rows as Array<Record<string, unknown>>) delete row[ROWID];
     }
     return {
       rows: result.rows,
       columns: result.columns.filter((col) => col !== ROWID),
-      limit: query.limit,
-      offset: query.cursor ? 0 : query.offset,
+      limit: limit,
+      offset: query.cursor ? 0 : offset,
       nextCursor,
       ...(count ? { total: Number(count.rows[0]?.n ?? 0) } : {}),
     };

@@ -3,7 +3,7 @@ import { API_ROUTES } from "../api-routes";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 
 /** The OpenAPI 3.1 document of every route, from the routes' own definitions. */
-function buildDocument(serverUrl: string) {
+export function buildDocument(serverUrl: string) {
   const registry = new OpenAPIHono();
   for (const definition of [...API_ROUTES, route])
     registry.openAPIRegistry.registerPath(definition);

@@ -20,15 +20,15 @@ const ColumnSpec = z
         /^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/,
         "a SQLite type name like INTEGER, TEXT, VARCHAR(20)",
       )
-      .default("ANY")
-      .openapi({ example: "TEXT" }),
-    primaryKey: z.boolean().default(false),
+      .optional()
+      .openapi({ example: "TEXT", description: "Default: none (ANY in a STRICT table)" }),
+    primaryKey: z.boolean().optional(),
     autoIncrement: z
       .boolean()
-      .default(false)
+      .optional()
       .openapi({ description: "Only for a single INTEGER primary key" }),
-    notNull: z.boolean().default(false),
-    unique: z.boolean().default(false),
+    notNull: z.boolean().optional(),
+    unique: z.boolean().optional(),
     default: z
       .union([
         z.string(),
@@ -54,9 +54,9 @@ const CreateTableBody = z
   .object({
     name: z.string().min(1).max(128).openapi({ example: "users" }),
     columns: z.array(ColumnSpec).min(1).max(2000),
-    ifNotExists: z.boolean().default(false),
-    strict: z.boolean().default(false).openapi({ description: "A STRICT table (types enforced)" }),
-    withoutRowid: z.boolean().default(false),
+    ifNotExists: z.boolean().optional(),
+    strict: z.boolean().optional().openapi({ description: "A STRICT table (types enforced)" }),
+    withoutRowid: z.boolean().optional(),
   })
   .openapi("CreateTableRequest");
 
@@ -90,10 +90,11 @@ export function createTableSql(spec: z.infer<typeof CreateTableBody>): string {
   const keyColumns = spec.columns.filter((c) => c.primaryKey);
   const inlineKey = keyColumns.length === 1;
   const definitions = spec.columns.map((column) => {
-    const parts = [quoteIdent(column.name), column.type];
+    const type = column.type ?? (spec.strict ? "ANY" : "");
+    const parts = type ? [quoteIdent(column.name), type] : [quoteIdent(column.name)];
     if (column.primaryKey && inlineKey) parts.push("PRIMARY KEY");
     if (column.autoIncrement) {
-      if (!(column.primaryKey && inlineKey && /^INTEGER$/i.test(column.type))) {
+      if (!(column.primaryKey && inlineKey && /^INTEGER$/i.test(type))) {
         throw new ApiError(
           "BAD_REQUEST",
           `autoIncrement needs "${column.name}" to be the only primary key, of type INTEGER`,
