@@ -19,13 +19,10 @@ const BatchBody = z
       )
       .min(1)
       .max(10_000),
-    mode: z
-      .enum(["write", "read", "deferred"])
-      .optional()
-      .openapi({
-        default: "write",
-        description: "Transaction mode: write (BEGIN IMMEDIATE), read, or deferred",
-      }),
+    mode: z.enum(["write", "read", "deferred"]).optional().openapi({
+      default: "write",
+      description: "Transaction mode: write (BEGIN IMMEDIATE), read, or deferred",
+    }),
     rowMode: RowModeSchema.optional(),
   })
   .openapi("BatchRequest");
