@@ -1,5 +1,10 @@
 import { describe, expect, test } from "vitest";
-import { analyzeSql, isPureQuery, leavesConnectionState } from "./analyze";
+import {
+  analyzeSql,
+  endsWithCompleteStatement,
+  isPureQuery,
+  leavesConnectionState,
+} from "./analyze";
 
 const sqlOf = (sql: string) => analyzeSql(sql).map((s) => s.sql);
 
@@ -58,5 +63,20 @@ describe("classification", () => {
     expect(leavesConnectionState(first("PRAGMA foreign_keys"))).toBe(false);
     expect(leavesConnectionState(first("CREATE TEMP TABLE t (x)"))).toBe(true);
     expect(leavesConnectionState(first("CREATE TABLE t (x)"))).toBe(false);
+  });
+});
+
+describe("endsWithCompleteStatement", () => {
+  test("waits for the semicolon, outside strings and trigger bodies", () => {
+    expect(endsWithCompleteStatement("SELECT 1")).toBe(false);
+    expect(endsWithCompleteStatement("SELECT 1;")).toBe(true);
+    expect(endsWithCompleteStatement("SELECT ';")).toBe(false);
+    expect(endsWithCompleteStatement("CREATE TRIGGER t AFTER INSERT ON x BEGIN\n  SELECT 1;")).toBe(
+      false,
+    );
+    expect(
+      endsWithCompleteStatement("CREATE TRIGGER t AFTER INSERT ON x BEGIN\n  SELECT 1;\nEND;"),
+    ).toBe(true);
+    expect(endsWithCompleteStatement("SELECT 1; -- done")).toBe(true);
   });
 });

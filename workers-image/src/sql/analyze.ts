@@ -114,6 +114,29 @@ function isCreateTrigger(keywords: string[]): boolean {
   return keywords[i] === "TRIGGER";
 }
 
+/**
+ * Whether `sql` ends with a complete statement (a terminating semicolon outside any string,
+ * comment or trigger body): what an interactive shell waits for before running input.
+ */
+export function endsWithCompleteStatement(sql: string): boolean {
+  let current: Builder | undefined;
+  let complete = false;
+  for (const token of tokenize(sql)) {
+    if (token.kind === "space") continue;
+    if (token.kind === "semi") {
+      if (current && !current.continuesAfterSemicolon()) {
+        current = undefined;
+        complete = true;
+      }
+      continue;
+    }
+    current ??= new Builder(token.start);
+    current.add(token.kind, sql.slice(token.start, token.end), token.end);
+    complete = false;
+  }
+  return complete && current === undefined;
+}
+
 /** EXPLAIN and EXPLAIN QUERY PLAN statements. */
 export const isExplain = (stmt: StatementInfo): boolean => stmt.keywords[0] === "EXPLAIN";
 

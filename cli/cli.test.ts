@@ -1,0 +1,135 @@
+/** The dbforge CLI (built bundle) against a real stack, through the public API only. */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { type Stack, startStack } from "../functions/test/stack";
+
+const CLI = resolve(import.meta.dirname, "../dist/cli/dbforge.mjs");
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.close());
+
+function dbforge(
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: process.env.PATH,
+        DBFORGE_URL: stack.runtimes.node.url,
+        DBFORGE_TOKEN: stack.adminToken,
+      },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => done({ code, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+test("db create, list, show, delete", async () => {
+  const created = await dbforge(["db", "create", "cli-db"]);
+  expect(created.code).toBe(0);
+  expect(created.stdout).toContain("created cli-db (running)");
+  expect(created.stdout).toContain("/db/cli-db/");
+  const list = await dbforge(["db", "list"]);
+  expect(list.stdout).toMatch(/│ cli-db\s+│ running\s+│/);
+  const show = await dbforge(["db", "show", "cli-db", "--json"]);
+  expect(JSON.parse(show.stdout)).toMatchObject({ name: "cli-db", status: "running" });
+  const deleted = await dbforge(["db", "delete", "cli-db"]);
+  expect(deleted.stdout).toContain("deleted cli-db");
+  const missing = await dbforge(["db", "show", "cli-db"]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain("error: DATABASE_NOT_FOUND");
+});
+
+test("query prints tables; tokens work for reading only", async () => {
+  await dbforge(["db", "create", "cli-query"]);
+  const run = await dbforge([
+    "query",
+    "cli-query",
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('x'), ('y'); SELECT * FROM t",
+  ]);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain("2 rows affected");
+  expect(run.stdout).toMatch(/│ id │ v +│/);
+  expect(run.stdout).toContain("2 rows (");
+  const params = await dbforge([
+    "query",
+    "cli-query",
+    "SELECT v FROM t WHERE id = ?",
+    "--params",
+    "[2]",
+    "--json",
+  ]);
+  expect(JSON.parse(params.stdout).rows).toEqual([["y"]]);
+
+  const minted = await dbforge([
+    "tokens",
+    "create",
+    "cli-query",
+    "--read-only",
+    "--expires",
+    "30m",
+  ]);
+  expect(minted.code).toBe(0);
+  const token = minted.stdout.trim();
+  expect(minted.stderr).toContain("read-only token for cli-query");
+  const asReader = await dbforge(["query", "cli-query", "DELETE FROM t", "--token", token]);
+  expect(asReader.code).toBe(1);
+  expect(asReader.stderr).toContain("READ_ONLY");
+  const bad = await dbforge(["query", "cli-query", "SELEC 1"]);
+  expect(bad.stderr).toContain("error: SQL_SYNTAX_ERROR");
+});
+
+test("the shell runs multi-line statements and dot commands", async () => {
+  await dbforge(["db", "create", "cli-shell"]);
+  const session = await dbforge(
+    ["shell", "cli-shell"],
+    "CREATE TABLE notes (body TEXT);\nINSERT INTO notes\n  VALUES ('first');\nSELECT body\nFROM notes;\n.tables\n.schema notes\nSELEC;\n.quit\nSELECT 'not reached';\n",
+  );
+  expect(session.code).toBe(0);
+  expect(session.stdout).toContain("1 row affected");
+  expect(session.stdout).toMatch(/│ first │/);
+  expect(session.stdout).toContain("CREATE TABLE notes (body TEXT);");
+  expect(session.stdout).toContain("error: SQL_SYNTAX_ERROR");
+  expect(session.stdout).not.toContain("not reached");
+});
+
+test("import runs a SQL dump in chunks with a progress bar", async () => {
+  await dbforge(["db", "create", "cli-import"]);
+  const file = join(stack.cp.dataDir, "dump.sql");
+  const inserts = Array.from(
+    { length: 1234 },
+    (_, i) => `INSERT INTO items VALUES (${i}, 'item ${i}; with a semicolon');`,
+  );
+  writeFileSync(
+    file,
+    `PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\n${inserts.join("\n")}\nCOMMIT;\n`,
+  );
+  const result = await dbforge(["import", "cli-import", file]);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain("imported 1236 statements");
+  expect(result.stderr).toContain("100% 1236/1236 statements");
+  const count = await dbforge(["query", "cli-import", "SELECT count(*) AS n FROM items", "--json"]);
+  expect(JSON.parse(count.stdout).rows).toEqual([[1234]]);
+
+  writeFileSync(file, "INSERT INTO items VALUES (5000, 'ok');\nINSERT INTO nowhere VALUES (1);\n");
+  const failed = await dbforge(["import", "cli-import", file, "--quiet"]);
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toContain("import stopped in statements 1-2");
+  const after = await dbforge([
+    "query",
+    "cli-import",
+    "SELECT count(*) FROM items WHERE id = 5000",
+    "--json",
+  ]);
+  expect(JSON.parse(after.stdout).rows).toEqual([[0]]);
+});

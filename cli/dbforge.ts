@@ -1,0 +1,98 @@
+/**
+ * dbforge: the DB-Forge command line. Everything but `start` talks to the public API only.
+ */
+import { parseArgs } from "node:util";
+import { CliError } from "./api";
+import { dbCommand } from "./commands/db";
+import { importCommand } from "./commands/import";
+import { queryCommand } from "./commands/query";
+import { shellCommand } from "./commands/shell";
+import { startCommand } from "./commands/start";
+import { tokensCommand } from "./commands/tokens";
+import { resolveConfig } from "./config";
+
+const USAGE = `Usage: dbforge <command> [options]
+
+Commands:
+  start                           run DB-Forge here (control plane + API on 127.0.0.1:8787)
+  db create <name>                create a database
+  db list                         list databases
+  db show <name>                  show a database
+  db delete <name>                delete a database and its data
+  tokens create <db>              mint a token [--read-only] [--expires 30m|12h|7d|never]
+  query <db> "SQL"                run SQL and print the results [--params JSON] [--json]
+  shell <db>                      interactive SQL shell
+  import <db> <file.sql>          run a SQL file, with a progress bar [--quiet]
+
+Options:
+  --url <url>       API URL (env DBFORGE_URL, default http://127.0.0.1:8787)
+  --token <token>   admin or database token (env DBFORGE_TOKEN; local installs default to
+                    the admin token in db-data/.control-plane/admin-token)
+  --json            machine-readable output
+  start: --port <port>, --data-dir <dir>, --driver process|docker`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: "string" },
+      token: { type: "string" },
+      json: { type: "boolean", default: false },
+      "read-only": { type: "boolean", default: false },
+      expires: { type: "string" },
+      params: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      driver: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  if (command === "start") {
+    return startCommand(process.env, {
+      ...(values.port ? { port: values.port } : {}),
+      ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
+      ...(values.driver ? { driver: values.driver } : {}),
+    });
+  }
+  const config = resolveConfig(
+    {
+      ...(values.url ? { url: values.url } : {}),
+      ...(values.token ? { token: values.token } : {}),
+    },
+    process.env,
+  );
+  switch (command) {
+    case "db":
+      return dbCommand(config, args, values.json);
+    case "tokens":
+      return tokensCommand(config, args, {
+        readOnly: values["read-only"],
+        json: values.json,
+        ...(values.expires ? { expires: values.expires } : {}),
+      });
+    case "query":
+      return queryCommand(config, args, {
+        json: values.json,
+        ...(values.params ? { params: values.params } : {}),
+      });
+    case "shell":
+      return shellCommand(config, args);
+    case "import":
+      return importCommand(config, args, { quiet: values.quiet });
+    default:
+      throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const code = err instanceof CliError && err.code ? `${err.code}: ` : "";
+  console.error(`error: ${code}${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
