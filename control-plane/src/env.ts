@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   /** docker driver: the data directory as the Docker host sees it (for bind mounts). */
   DBFORGE_HOST_DATA_DIR: z.string().optional(),
   DBFORGE_DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  /** docker driver: label workers for Traefik as <name>.<domain> (compose: db.localhost). */
+  DBFORGE_TRAEFIK_DOMAIN: z.string().optional(),
   DBFORGE_WORKER_MEMORY_MB: z.coerce.number().int().min(16).default(256),
   DBFORGE_WORKER_CPUS: z.coerce.number().positive().default(1),
   /** A database unused this long is stopped (scale to zero) and woken by its next request. */

@@ -79,6 +79,7 @@ function createDriver(config: ControlPlaneConfig, instanceId: string): WorkerDri
       dataRoot: config.dataDir,
       ...(config.DBFORGE_HOST_DATA_DIR ? { hostDataRoot: config.DBFORGE_HOST_DATA_DIR } : {}),
       ...(config.DBFORGE_DOCKER_NETWORK ? { network: config.DBFORGE_DOCKER_NETWORK } : {}),
+      ...(config.DBFORGE_TRAEFIK_DOMAIN ? { traefikDomain: config.DBFORGE_TRAEFIK_DOMAIN } : {}),
       memoryMb: config.DBFORGE_WORKER_MEMORY_MB,
       cpus: config.DBFORGE_WORKER_CPUS,
       ...(process.getuid && process.getgid

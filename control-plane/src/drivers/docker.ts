@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type Dockerode from "dockerode";
 import { ApiError } from "../../../functions/lib/errors";
+import { traefikLabels } from "./traefik-labels";
 import {
   LABELS,
   SQLD_DB_DIR,
@@ -25,6 +26,8 @@ export interface DockerDriverOptions {
   cpus: number;
   /** uid:gid the worker runs as, so database files belong to the control plane's user. */
   user?: string;
+  /** Label workers for Traefik: each database also answers on <name>.<traefikDomain>. */
+  traefikDomain?: string;
   startTimeoutMs?: number;
 }
 
@@ -85,6 +88,9 @@ export class DockerDriver implements WorkerDriver {
           [LABELS.managed]: "true",
           [LABELS.instance]: this.options.instanceId,
           [LABELS.database]: spec.name,
+          ...(this.options.traefikDomain
+            ? traefikLabels(spec.name, this.options.traefikDomain, network)
+            : {}),
         },
         ExposedPorts: { [WORKER_PORT]: {} },
         ...(this.options.user ? { User: this.options.user } : {}),
