@@ -13,6 +13,7 @@ import { route as deleteRows } from "./rows/delete";
 import { route as insertRows } from "./rows/insert";
 import { route as listRows } from "./rows/list";
 import { route as updateRows } from "./rows/update";
+import { route as consoleRoute } from "./system/console";
 import { route as docs } from "./system/docs";
 import { route as health } from "./system/health";
 import { route as createTable } from "./tables/create";
@@ -23,6 +24,7 @@ import { route as listTables } from "./tables/list";
 export const API_ROUTES = [
   health,
   docs,
+  consoleRoute,
   createDatabase,
   listDatabases,
   spawnDatabase,

@@ -17,6 +17,7 @@ import deleteRows from "./rows/delete";
 import insertRows from "./rows/insert";
 import listRows from "./rows/list";
 import updateRows from "./rows/update";
+import consoleApp from "./system/console";
 import docs from "./system/docs";
 import health from "./system/health";
 import openapi from "./system/openapi";
@@ -30,6 +31,7 @@ export interface FetchEntry {
 }
 
 export const ENTRIES: Record<string, FetchEntry> = {
+  "system/console": consoleApp,
   "system/health": health,
   "system/openapi": openapi,
   "system/docs": docs,

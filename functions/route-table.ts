@@ -12,6 +12,9 @@ export interface RouteSpec {
 }
 
 export const ROUTE_TABLE: RouteSpec[] = [
+  { entry: "system/console", method: "GET", path: "/" },
+  { entry: "system/console", method: "GET", path: "/assets/*" },
+  { entry: "system/console", method: "GET", path: "/favicon.svg" },
   { entry: "system/health", method: "GET", path: "/health" },
   { entry: "system/openapi", method: "GET", path: "/openapi.json" },
   { entry: "system/docs", method: "GET", path: "/docs" },

@@ -38,6 +38,7 @@ export async function startCommand(
     env: bindings,
     hostname: match[1] || "127.0.0.1",
     port: Number(match[2]),
+    consoleDir: resolve(import.meta.dirname, "../console"),
   });
 
   console.log(`DB-Forge is running (${config.DBFORGE_DRIVER} driver, data in ${config.dataDir})

@@ -2,6 +2,7 @@
  * The Node functions host: every route on one port (DBFORGE_LISTEN_ADDR, default
  * 127.0.0.1:8787), configured like the Workers (CONTROL_PLANE_URL, ...) from the environment.
  */
+import { resolve } from "node:path";
 import { z } from "zod";
 import { startFunctionsHost } from "./node";
 
@@ -15,7 +16,13 @@ const HostEnv = z.object({
 async function main(): Promise<void> {
   const { DBFORGE_LISTEN_ADDR } = HostEnv.parse(process.env);
   const [, hostname = "127.0.0.1", port = "8787"] = /^(.*):(\d+)$/.exec(DBFORGE_LISTEN_ADDR) ?? [];
-  const host = await startFunctionsHost({ env: { ...process.env }, hostname, port: Number(port) });
+  const host = await startFunctionsHost({
+    env: { ...process.env },
+    hostname,
+    port: Number(port),
+    // This file is bundled to dist/functions/host.mjs; the console is built to dist/console.
+    consoleDir: resolve(import.meta.dirname, "../console"),
+  });
   console.log(JSON.stringify({ msg: "functions listening", url: host.url }));
   const stop = () => {
     host.close().then(

@@ -5,6 +5,7 @@
 import { Miniflare } from "miniflare";
 import { bindingOf } from "../route-table";
 import { buildWorkers, ENTRY_IDS, workerFile } from "../workers-build";
+import { directoryAssets } from "./static-assets";
 
 const COMPATIBILITY_DATE = "2026-04-01";
 
@@ -15,13 +16,14 @@ export interface MiniflareFunctions {
 
 export async function startMiniflareFunctions(
   bindings: Record<string, string>,
-  port = 0,
+  options: { port?: number; consoleDir?: string } = {},
 ): Promise<MiniflareFunctions> {
   await buildWorkers();
+  const assets = options.consoleDir ? directoryAssets(options.consoleDir) : undefined;
   const workerName = (id: string) => id.replace("/", "-");
   const mf = new Miniflare({
     host: "127.0.0.1",
-    port,
+    port: options.port ?? 0,
     workers: [
       {
         name: "router",
@@ -36,6 +38,10 @@ export async function startMiniflareFunctions(
         scriptPath: workerFile(id),
         compatibilityDate: COMPATIBILITY_DATE,
         bindings,
+        // The console's static files, as the Workers ASSETS binding would serve them.
+        ...(id === "system/console" && assets
+          ? { serviceBindings: { ASSETS: (request: Request) => assets.fetch(request) } }
+          : {}),
       })),
     ],
   });

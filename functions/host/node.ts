@@ -11,6 +11,7 @@ import { functionsConfig } from "../lib/env";
 import { ApiError } from "../lib/errors";
 import { chooseSubprotocol, HranaRelay, type RelaySocket } from "../lib/hrana-relay";
 import { validateDatabaseName } from "../lib/names";
+import { directoryAssets } from "./static-assets";
 
 /**
  * Every function entry behind one Node HTTP server: the local stand-in for Traefik. Requests
@@ -38,8 +39,13 @@ export async function startFunctionsHost(options: {
   env: Record<string, unknown>;
   hostname: string;
   port: number;
+  /** The built console (dist/console), served through the ASSETS binding. */
+  consoleDir?: string;
 }): Promise<FunctionsHost> {
-  const app = createHostApp(options.env);
+  const env = options.consoleDir
+    ? { ...options.env, ASSETS: directoryAssets(options.consoleDir) }
+    : options.env;
+  const app = createHostApp(env);
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve({ fetch: app.fetch, hostname: options.hostname, port: options.port }, () =>
       ready(s),

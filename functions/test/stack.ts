@@ -3,6 +3,7 @@
  * process, and the functions in both runtimes the suite runs against: the Node host and one
  * Miniflare instance (a worker per entry behind the router).
  */
+import { resolve } from "node:path";
 import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
@@ -39,8 +40,14 @@ export async function startStack(controlPlaneEnv: Record<string, string> = {}): 
     MAX_BODY_BYTES: "1048576",
     RESOLVE_CACHE_MS: "5000",
   };
-  const node = await startFunctionsHost({ env: bindings, hostname: "127.0.0.1", port: 0 });
-  const miniflare = await startMiniflareFunctions(bindings);
+  const consoleDir = resolve(import.meta.dirname, "../../dist/console");
+  const node = await startFunctionsHost({
+    env: bindings,
+    hostname: "127.0.0.1",
+    port: 0,
+    consoleDir,
+  });
+  const miniflare = await startMiniflareFunctions(bindings, { consoleDir });
   const runtime = (name: RuntimeName, url: string): Runtime => ({
     name,
     url,

@@ -1,0 +1,40 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { createFunctionApp, type FunctionsContext, type FunctionsEnv } from "../lib/context";
+import { ApiError } from "../lib/errors";
+
+/**
+ * The web console: a static single-page app (built by Vite from functions/console into
+ * dist/console) served from the ASSETS binding: Workers static assets on Cloudflare, a
+ * directory-backed binding in the Node host and under Miniflare.
+ */
+export const route = createRoute({
+  method: "get",
+  path: "/",
+  summary: "The web console",
+  tags: ["System"],
+  responses: {
+    200: {
+      description: "The console's HTML page",
+      content: { "text/html": { schema: z.string() } },
+    },
+  },
+});
+
+interface AssetsBinding {
+  fetch(request: Request): Promise<Response>;
+}
+
+function serve(c: FunctionsContext): Promise<Response> {
+  const assets = c.env.ASSETS as AssetsBinding | undefined;
+  if (!assets)
+    throw new ApiError("NOT_FOUND", "The console is not deployed here (no ASSETS binding)");
+  return assets.fetch(c.req.raw);
+}
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = (c) => serve(c) as never;
+
+const app = createFunctionApp().openapi(route, handler);
+app.get("/assets/*", serve);
+app.get("/favicon.svg", serve);
+
+export default app;
