@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { DatabaseInfo, Resolved } from "../../functions/lib/control-plane-client";
 import { ApiError } from "../../functions/lib/errors";
 import { validateDatabaseName } from "../../functions/lib/names";
 import { type Access, AuthError, verifyJwt } from "../../workers-image/src/auth/jwt";
@@ -19,26 +20,8 @@ export interface ManagerOptions {
   workerEnv: Record<string, string>;
 }
 
-export interface DatabaseInfo {
-  name: string;
-  status: DatabaseRecord["state"];
-  createdAt: string;
-  lastActiveAt: string;
-  sizeBytes: number;
-  /** The worker's internal Hrana URL while it runs. */
-  url: string | null;
-  /** Container id or process id of the worker while it runs. */
-  workerId: string | null;
-  restarts: number;
-  lastError: string | null;
-}
-
-export interface Resolved {
-  url: string;
-  token: string;
-  access: Access;
-  expiresAt: number | null;
-}
+// The wire types of the control plane API, shared with the functions that call it.
+export type { DatabaseInfo, Resolved } from "../../functions/lib/control-plane-client";
 
 /** Consecutive failed health checks of a running worker before it is restarted. */
 const UNHEALTHY_LIMIT = 3;

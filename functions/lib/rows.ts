@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Client } from "@libsql/client/web";
 import { ApiError } from "./errors";
+import { parseFilters, type Where } from "./filters";
 import { quoteIdent } from "./sql";
 import { describeTable, type TableInfo } from "./tables";
 import { SqlValueSchema } from "./values";
@@ -27,12 +28,24 @@ export function columnIdent(info: TableInfo, name: string): string {
   return quoteIdent(column.name);
 }
 
-/** Refuses an unfiltered UPDATE/DELETE unless the caller asked for every row explicitly. */
-export function requireFilterOrAll(where: string, all: boolean, verb: string): void {
-  if (!where && !all) {
+/** Query parameters of the routes that change rows by filter: the filters, and `all`. */
+export const FilteredWriteQuery = z
+  .object({ all: z.enum(["true", "false"]).optional() })
+  .passthrough();
+
+/**
+ * The WHERE clause of an UPDATE/DELETE from the query string's filters. Without any filter the
+ * request is refused unless the caller asked for every row explicitly (`?all=true`).
+ */
+export function writeFilter(query: Record<string, string[]>, info: TableInfo, verb: string): Where {
+  const where = parseFilters(query, WRITE_RESERVED, info.columns);
+  if (!where.sql && query.all?.[0] !== "true") {
     throw new ApiError(
       "BAD_REQUEST",
       `Refusing to ${verb} every row without a filter; add ?all=true to really do it`,
     );
   }
+  return where;
 }
+
+const WRITE_RESERVED = new Set(["all"]);

@@ -1,12 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { withDatabase } from "../lib/database";
-import { FILTER_DESCRIPTION, parseFilters } from "../lib/filters";
-import { requireFilterOrAll, tableForRows } from "../lib/rows";
+import { FILTER_DESCRIPTION } from "../lib/filters";
+import { FilteredWriteQuery, tableForRows, writeFilter } from "../lib/rows";
 import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
-
-const RESERVED = new Set(["all"]);
 
 export const route = createRoute({
   method: "delete",
@@ -17,7 +15,7 @@ export const route = createRoute({
   security: bearerSecurity,
   request: {
     params: z.object({ name: DatabaseNameParam, table: TableNameParam }),
-    query: z.object({ all: z.enum(["true", "false"]).optional() }).passthrough(),
+    query: FilteredWriteQuery,
   },
   responses: {
     200: {
@@ -32,8 +30,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name, table } = c.req.valid("param");
   const rowsAffected = await withDatabase(c, name, async ({ client }) => {
     const info = await tableForRows(client, table, true);
-    const where = parseFilters(c.req.queries(), RESERVED, info.columns);
-    requireFilterOrAll(where.sql, c.req.valid("query").all === "true", "delete");
+    const where = writeFilter(c.req.queries(), info, "delete");
     const rs = await client.execute({
       sql: `DELETE FROM ${quoteIdent(info.name)}${where.sql}`,
       args: where.args,

@@ -2,13 +2,11 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { withDatabase } from "../lib/database";
 import { ApiError } from "../lib/errors";
-import { FILTER_DESCRIPTION, parseFilters } from "../lib/filters";
-import { columnIdent, RowSchema, requireFilterOrAll, tableForRows } from "../lib/rows";
+import { FILTER_DESCRIPTION } from "../lib/filters";
+import { columnIdent, FilteredWriteQuery, RowSchema, tableForRows, writeFilter } from "../lib/rows";
 import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
 import { toInValue } from "../lib/values";
-
-const RESERVED = new Set(["all"]);
 
 const UpdateBody = z.union([z.object({ set: RowSchema }), RowSchema]).openapi("UpdateRowsRequest", {
   description: 'The new values: {"set": {...}} or the values object itself',
@@ -23,7 +21,7 @@ export const route = createRoute({
   security: bearerSecurity,
   request: {
     params: z.object({ name: DatabaseNameParam, table: TableNameParam }),
-    query: z.object({ all: z.enum(["true", "false"]).optional() }).passthrough(),
+    query: FilteredWriteQuery,
     body: { required: true, content: { "application/json": { schema: UpdateBody } } },
   },
   responses: {
@@ -52,8 +50,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
     throw new ApiError("BAD_REQUEST", "Nothing to update: give at least one column");
   const rowsAffected = await withDatabase(c, name, async ({ client }) => {
     const info = await tableForRows(client, table, true);
-    const where = parseFilters(c.req.queries(), RESERVED, info.columns);
-    requireFilterOrAll(where.sql, c.req.valid("query").all === "true", "update");
+    const where = writeFilter(c.req.queries(), info, "update");
     const assignments = Object.keys(values).map((k) => `${columnIdent(info, k)} = ?`);
     const rs = await client.execute({
       sql: `UPDATE ${quoteIdent(info.name)} SET ${assignments.join(", ")}${where.sql}`,

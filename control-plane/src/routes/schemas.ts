@@ -1,12 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { DatabaseNameParam } from "../../../functions/lib/schemas";
 
-export const DatabaseName = z.string().openapi({
-  param: { name: "name", in: "path" },
-  example: "my-app",
-  description: "DNS label: [a-z0-9-], 1-63 characters",
-});
-
-export const NameParams = z.object({ name: DatabaseName });
+export const NameParams = z.object({ name: DatabaseNameParam });
 
 export const DatabaseInfo = z
   .object({

@@ -1,9 +1,38 @@
 import { SqlError } from "../engine/errors";
-import type { ResponseLimits } from "../engine/limits";
+import type { ResponseBudget, ResponseLimits } from "../engine/limits";
 import { ResponseError } from "./errors";
 import type { HttpStreams } from "./http-streams";
 import type * as proto from "./proto";
-import { errorOf } from "./stream";
+import { errorOf, type HranaStream } from "./stream";
+
+/**
+ * One HTTP request's turn on a stream: takes the baton's stream (or a new one), runs `work` in
+ * the stream's order with the request's access, and returns the next baton. If `work` fails
+ * (a ProtocolError), the stream is closed, as sqld does.
+ */
+async function onStream<T>(
+  streams: HttpStreams,
+  limits: ResponseLimits,
+  baton: string | undefined,
+  readOnly: boolean,
+  work: (stream: HranaStream, budget: ResponseBudget) => Promise<T>,
+): Promise<{ baton: string | null; result: T }> {
+  const lease = streams.acquire(baton);
+  const { stream } = lease;
+  const budget = limits.newBudget();
+  try {
+    const result = await stream.enqueue(() => {
+      stream.readOnly = readOnly;
+      return work(stream, budget);
+    });
+    return { baton: streams.release(lease), result };
+  } catch (err) {
+    streams.abort(lease);
+    throw err;
+  } finally {
+    budget.release();
+  }
+}
 
 /**
  * Hrana over HTTP: runs a pipeline's requests in order on the baton's stream. Every request gets
@@ -15,12 +44,12 @@ export async function runPipeline(
   req: proto.PipelineRequest,
   readOnly: boolean,
 ): Promise<proto.PipelineRespBody> {
-  const lease = streams.acquire(req.baton);
-  const { stream } = lease;
-  const budget = limits.newBudget();
-  try {
-    const results = await stream.enqueue(async () => {
-      stream.readOnly = readOnly;
+  const { baton, result } = await onStream(
+    streams,
+    limits,
+    req.baton,
+    readOnly,
+    async (stream, budget) => {
       const out: proto.StreamResult[] = [];
       for (const request of req.requests) {
         try {
@@ -31,14 +60,9 @@ export async function runPipeline(
         }
       }
       return out;
-    });
-    return { baton: streams.release(lease), base_url: null, results };
-  } catch (err) {
-    streams.abort(lease);
-    throw err;
-  } finally {
-    budget.release();
-  }
+    },
+  );
+  return { baton, base_url: null, results: result };
 }
 
 /**
@@ -52,19 +76,8 @@ export async function runCursor(
   req: proto.CursorRequest,
   readOnly: boolean,
 ): Promise<{ head: { baton: string | null; base_url: null }; entries: proto.CursorEntry[] }> {
-  const lease = streams.acquire(req.baton);
-  const { stream } = lease;
-  const budget = limits.newBudget();
-  try {
-    const entries = await stream.enqueue(async () => {
-      stream.readOnly = readOnly;
-      return stream.cursor(req.batch, budget);
-    });
-    return { head: { baton: streams.release(lease), base_url: null }, entries };
-  } catch (err) {
-    streams.abort(lease);
-    throw err;
-  } finally {
-    budget.release();
-  }
+  const { baton, result } = await onStream(streams, limits, req.baton, readOnly, (stream, budget) =>
+    stream.cursor(req.batch, budget),
+  );
+  return { head: { baton, base_url: null }, entries: result };
 }
