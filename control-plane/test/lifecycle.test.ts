@@ -100,6 +100,26 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
       status: "running",
       restarts: 0,
     });
+    if (driver === "docker") {
+      // Namespaced labels, limits, the data directory mounted, the port on loopback only.
+      const [id] = containersOf(cp.dataDir, "lifecycle");
+      const inspected = JSON.parse(
+        execFileSync("docker", ["inspect", id ?? ""], { encoding: "utf8" }),
+      )[0];
+      expect(inspected.Config.Labels).toMatchObject({
+        "dev.dbforge.managed": "true",
+        "dev.dbforge.instance": instanceOf(cp.dataDir),
+        "dev.dbforge.database": "lifecycle",
+      });
+      expect(inspected.HostConfig.Memory).toBe(256 * 1024 * 1024);
+      expect(inspected.HostConfig.NanoCpus).toBe(1e9);
+      expect(inspected.HostConfig.Binds).toEqual([
+        `${join(cp.dataDir, "lifecycle")}:/var/lib/sqld`,
+      ]);
+      expect(inspected.HostConfig.PortBindings["8080/tcp"]).toEqual([
+        { HostIp: "127.0.0.1", HostPort: "0" },
+      ]);
+    }
 
     let db = await client("lifecycle");
     await db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, what TEXT)");

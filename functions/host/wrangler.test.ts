@@ -72,6 +72,9 @@ afterAll(async () => {
 test("wrangler dev serves the API: health, create, query, libSQL proxy, errors", async () => {
   const auth = { Authorization: `Bearer ${cp.adminToken}`, "Content-Type": "application/json" };
   expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
+  const consolePage = await fetch(`${url}/`);
+  expect(consolePage.status).toBe(200);
+  expect(await consolePage.text()).toContain("<title>DB-Forge console</title>");
   const created = await fetch(`${url}/admin/databases`, {
     method: "POST",
     headers: auth,

@@ -1,5 +1,6 @@
 /** /health, /openapi.json and /docs on the Node host and Miniflare. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startFunctionsHost } from "../host/node";
 import { ROUTE_TABLE } from "../route-table";
 import { problemOf, RUNTIMES, type Stack, startStack } from "../test/stack";
 
@@ -64,6 +65,25 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     const html = await res.text();
     expect(html).toContain('fetch("/openapi.json")');
     expect(html).not.toMatch(/<script[^>]+src=/);
+  });
+
+  test("a control plane that cannot be reached is WORKER_UNAVAILABLE (503)", async () => {
+    const host = await startFunctionsHost({
+      env: { CONTROL_PLANE_URL: "http://127.0.0.1:9" },
+      hostname: "127.0.0.1",
+      port: 0,
+    });
+    try {
+      const res = await fetch(`${host.url}/api/db/anything/query`, {
+        method: "POST",
+        headers: { Authorization: "Bearer x", "Content-Type": "application/json" },
+        body: JSON.stringify({ sql: "SELECT 1" }),
+      });
+      expect(res.status).toBe(503);
+      expect((await problemOf(res)).code).toBe("WORKER_UNAVAILABLE");
+    } finally {
+      await host.close();
+    }
   });
 
   test("unknown routes and methods are problems", async () => {
