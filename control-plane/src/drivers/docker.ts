@@ -153,8 +153,9 @@ export class DockerDriver implements WorkerDriver {
     const logs = await this.logsOf(this.container(name));
     return {
       state: "exited",
-      // The worker exits 0 only on a graceful stop; idle shutdown logs why.
-      idle: info.State.ExitCode === 0 && logs.includes('"msg":"idle shutdown"'),
+      // A worker exits 0 only when it stops gracefully: idle shutdown (ours or sqld's, whose logs
+      // differ) or a stop by the control plane itself. A crash or OOM kill never exits 0.
+      idle: info.State.ExitCode === 0,
       detail: `exit code ${info.State.ExitCode}${info.State.OOMKilled ? " (out of memory)" : ""}\n${logs}`,
     };
   }
