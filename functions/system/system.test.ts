@@ -67,25 +67,6 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     expect(html).not.toMatch(/<script[^>]+src=/);
   });
 
-  test("a control plane that cannot be reached is WORKER_UNAVAILABLE (503)", async () => {
-    const host = await startFunctionsHost({
-      env: { CONTROL_PLANE_URL: "http://127.0.0.1:9" },
-      hostname: "127.0.0.1",
-      port: 0,
-    });
-    try {
-      const res = await fetch(`${host.url}/api/db/anything/query`, {
-        method: "POST",
-        headers: { Authorization: "Bearer x", "Content-Type": "application/json" },
-        body: JSON.stringify({ sql: "SELECT 1" }),
-      });
-      expect(res.status).toBe(503);
-      expect((await problemOf(res)).code).toBe("WORKER_UNAVAILABLE");
-    } finally {
-      await host.close();
-    }
-  });
-
   test("unknown routes and methods are problems", async () => {
     const missing = await rt().call("GET", "/nowhere", { token: null });
     expect(missing.status).toBe(404);
@@ -94,4 +75,23 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     expect(method.status).toBe(405);
     expect((await problemOf(method)).code).toBe("METHOD_NOT_ALLOWED");
   });
+});
+
+test("a control plane that cannot be reached is WORKER_UNAVAILABLE (503)", async () => {
+  const host = await startFunctionsHost({
+    env: { CONTROL_PLANE_URL: "http://127.0.0.1:9" },
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  try {
+    const res = await fetch(`${host.url}/api/db/anything/query`, {
+      method: "POST",
+      headers: { Authorization: "Bearer x", "Content-Type": "application/json" },
+      body: JSON.stringify({ sql: "SELECT 1" }),
+    });
+    expect(res.status).toBe(503);
+    expect((await problemOf(res)).code).toBe("WORKER_UNAVAILABLE");
+  } finally {
+    await host.close();
+  }
 });
