@@ -5,22 +5,12 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { removeDir } from "../workers-image/test/worker-process";
+import { freePort, removeDir } from "../workers-image/test/worker-process";
 
 const ROOT = resolve(import.meta.dirname, "..");
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** The commands of the README: its setup line and the tour's first shell block. */
 function readmeCommands(): { setup: string[]; tour: string } {

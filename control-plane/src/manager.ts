@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { DatabaseInfo, Resolved } from "../../functions/lib/control-plane-client";
 import { ApiError } from "../../functions/lib/errors";
 import { validateDatabaseName } from "../../functions/lib/names";
-import { type Access, AuthError, verifyJwt } from "../../workers-image/src/auth/jwt";
+import { type Access, AuthError, decodeClaims, verifyJwt } from "../../workers-image/src/auth/jwt";
 import { directorySize, diskError } from "./disk";
 import type { WorkerDriver, WorkerSpec } from "./drivers/types";
 import type { KeyRing, MintedToken, TokenAccess } from "./keys";
@@ -327,17 +327,5 @@ async function isHealthy(url: string): Promise<boolean> {
     return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok;
   } catch {
     return false;
-  }
-}
-
-function decodeClaims(token: string): Record<string, unknown> | undefined {
-  try {
-    const payload = token.split(".")[1] ?? "";
-    const value: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return typeof value === "object" && value !== null
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
   }
 }

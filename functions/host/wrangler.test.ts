@@ -1,6 +1,5 @@
 /** Smoke test: the functions under `wrangler dev` (offline), against a real control plane. */
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -8,18 +7,9 @@ import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
 } from "../../control-plane/test/control-plane-process";
-import { removeDir } from "../../workers-image/test/worker-process";
+import { freePort, removeDir } from "../../workers-image/test/worker-process";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 let cp: ControlPlaneProcess;
 let url: string;

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { bearerOf } from "../../../functions/lib/context";
 import { ApiError } from "../../../functions/lib/errors";
 import { isAdminToken } from "../admin-token";
 import type { DatabaseManager } from "../manager";
@@ -16,15 +17,12 @@ export interface ControlPlaneEnv {
 export type ControlPlaneApp = OpenAPIHono<ControlPlaneEnv>;
 export type ControlPlaneContext = Context<ControlPlaneEnv>;
 
-export function bearer(c: Context): string | undefined {
-  const header = c.req.header("authorization");
-  const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-  return match?.[1]?.trim();
-}
+/** The request's bearer token (the same parsing as the functions'). */
+export const bearer = bearerOf;
 
 /** Admin routes: the admin token, nothing else. */
 export function requireAdmin(c: ControlPlaneContext): void {
-  const token = bearer(c);
+  const token = bearerOf(c);
   if (!token)
     throw new ApiError("UNAUTHORIZED", "Send the admin token as `Authorization: Bearer <token>`");
   if (!isAdminToken(token, c.get("adminToken")))

@@ -146,6 +146,18 @@ function decodeJson(part: string): Record<string, unknown> {
   throw invalid();
 }
 
+/**
+ * The claims of a token without verifying it (to say *which* database a token that fails
+ * verification was meant for); undefined if it is not a JWT.
+ */
+export function decodeClaims(token: string): TokenClaims | undefined {
+  try {
+    return decodeJson(token.split(".")[1] ?? "") as TokenClaims;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Extracts the token from `Authorization: Bearer <token>` (scheme case-insensitive). */
 export function bearerToken(header: string | undefined): string {
   if (header === undefined) {

@@ -135,7 +135,7 @@ export class Connection {
     const started = performance.now();
     try {
       const prepared = this.prepare(stmt.sql);
-      const columns = prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
+      const columns = columnsOf(prepared);
       let rows: SqlValue[][] = [];
       let affectedRowCount: number;
       let insertedRowid: bigint | undefined;
@@ -182,9 +182,7 @@ export class Connection {
   /** Column names and types without running the statement. */
   describeColumns(stmt: StatementInfo): ColumnInfo[] {
     try {
-      return this.prepare(stmt.sql)
-        .columns()
-        .map((c) => ({ name: c.name, decltype: c.type }));
+      return columnsOf(this.prepare(stmt.sql));
     } catch (err) {
       throw toSqlError(err, stmt, this);
     }
@@ -266,6 +264,10 @@ export class Connection {
       iterator.return?.();
     }
   }
+}
+
+function columnsOf(prepared: NativeStatement): ColumnInfo[] {
+  return prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
 }
 
 function collectRows(
