@@ -20,6 +20,7 @@ Commands:
   db show <name>                  show a database
   db delete <name>                delete a database and its data
   tokens create <db>              mint a token [--read-only] [--expires 30m|12h|7d|never]
+  tokens revoke <db>              invalidate every token of the database
   query <db> "SQL"                run SQL and print the results [--params JSON] [--json]
   shell <db>                      interactive SQL shell
   import <db> <file.sql>          run a SQL file, with a progress bar [--quiet]

@@ -4,7 +4,15 @@
  * running. The commands are read from README.md, so the README cannot drift from what works.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, expect, test } from "vitest";
@@ -46,6 +54,9 @@ function processesUsing(dir: string): string[] {
 }
 
 const checkout = mkdtempSync(join(tmpdir(), "dbforge-checkout-"));
+// Like a `git clone` (0755), not mkdtemp's 0700: as root, DB-Forge runs every database's worker
+// as its own user, which must be able to pass through to db-data.
+chmodSync(checkout, 0o755);
 afterAll(() => removeDir(checkout));
 
 test("npm install && npm start, create/query/delete as in the README, Ctrl-C leaves nothing running", async () => {

@@ -6,6 +6,7 @@ import { route as deleteDatabase } from "./databases/delete";
 import { route as getDatabase } from "./databases/get";
 import { route as listDatabases } from "./databases/list";
 import { route as pruneDatabase } from "./databases/prune";
+import { route as revokeTokens } from "./databases/revoke-tokens";
 import { route as spawnDatabase } from "./databases/spawn";
 import { route as createToken } from "./databases/tokens";
 import { route as proxy } from "./libsql/proxy";
@@ -32,6 +33,7 @@ export const API_ROUTES = [
   deleteDatabase,
   pruneDatabase,
   createToken,
+  revokeTokens,
   query,
   batch,
   listTables,

@@ -1,42 +1,79 @@
+import { CLIENT_ADDRESS_HEADER } from "../core/auth-throttle";
+import { checkCredentialSize } from "./lib/credentials";
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "./lib/errors";
-import { matchRoute } from "./route-table";
+import { databaseNameFromSegment } from "./lib/names";
+import { matchRoute, type RouteSpec } from "./route-table";
 
 export type EntryFetch = (request: Request) => Response | Promise<Response>;
 
-function problem(request: Request, err: ApiError): Response {
-  const body = toProblem(err, { instance: new URL(request.url).pathname });
-  return new Response(JSON.stringify(body), {
+/** A problem document; under /db/ in the shape libSQL clients read (JSON with `message`). */
+function problem(err: ApiError, pathname: string): Response {
+  const body = toProblem(err, { instance: pathname });
+  const hrana = pathname.startsWith("/db/");
+  return new Response(JSON.stringify(hrana ? { ...body, message: body.detail } : body), {
     status: err.status,
-    headers: { "Content-Type": PROBLEM_CONTENT_TYPE },
+    headers: { "Content-Type": hrana ? "application/json" : PROBLEM_CONTENT_TYPE },
   });
 }
 
 /**
+ * What every route refuses alike, before its entry runs (in every runtime, as this is the one
+ * front door): a `{name}` segment that is not a database name by the one rule of
+ * databaseNameFromSegment (so no entry ever sends the control plane an unbounded or
+ * undecodable name), and credentials too long to be any token.
+ */
+function frontDoor(request: Request, spec: RouteSpec, pathname: string): void {
+  const index = spec.path.split("/").indexOf("{name}");
+  if (index >= 0) databaseNameFromSegment(pathname.split("/")[index] ?? "");
+  checkCredentialSize(request.headers.get("authorization"));
+}
+
+/**
+ * The request as entries see it: with the client's address (for the failed-auth throttle) set
+ * by this front door alone; a value the client sent itself is replaced or dropped, never used.
+ */
+function withClientAddress(request: Request, address: string | undefined): Request {
+  if (!address && !request.headers.has(CLIENT_ADDRESS_HEADER)) return request;
+  const headers = new Headers(request.headers);
+  if (address) headers.set(CLIENT_ADDRESS_HEADER, address);
+  else headers.delete(CLIENT_ADDRESS_HEADER);
+  return new Request(request, { headers });
+}
+
+/**
  * Sends a request to the entry that serves it, by the shared route table: 404 or 405 problem
- * documents otherwise. `target` finds the entry (a service binding, or the module in-process).
+ * documents otherwise. `target` finds the entry (a service binding, or the module in-process);
+ * `clientAddress` is the client's address as the host knows it.
  */
 export function dispatch(
   request: Request,
   target: (entry: string) => EntryFetch | undefined,
+  clientAddress?: string,
 ): Response | Promise<Response> {
   const { pathname } = new URL(request.url);
   const match = matchRoute(request.method, pathname);
   if (!match)
     return problem(
-      request,
       new ApiError("NOT_FOUND", `No route for ${request.method} ${pathname}`),
+      pathname,
     );
   if ("methodNotAllowed" in match) {
     return problem(
-      request,
       new ApiError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${pathname}`),
+      pathname,
     );
+  }
+  try {
+    frontDoor(request, match.spec, pathname);
+  } catch (err) {
+    if (err instanceof ApiError) return problem(err, pathname);
+    throw err;
   }
   const fetch = target(match.spec.entry);
   if (!fetch)
     return problem(
-      request,
       new ApiError("INTERNAL_ERROR", `The entry ${match.spec.entry} is not deployed`),
+      pathname,
     );
-  return fetch(request);
+  return fetch(withClientAddress(request, clientAddress));
 }

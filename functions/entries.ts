@@ -10,6 +10,7 @@ import deleteDatabase from "./databases/delete";
 import getDatabase from "./databases/get";
 import listDatabases from "./databases/list";
 import pruneDatabase from "./databases/prune";
+import revokeTokens from "./databases/revoke-tokens";
 import spawnDatabase from "./databases/spawn";
 import createToken from "./databases/tokens";
 import proxy from "./libsql/proxy";
@@ -42,6 +43,7 @@ export const ENTRIES: Record<string, FetchEntry> = {
   "databases/get": getDatabase,
   "databases/delete": deleteDatabase,
   "databases/tokens": createToken,
+  "databases/revoke-tokens": revokeTokens,
   "data/query": query,
   "data/batch": batch,
   "tables/list": listTables,

@@ -25,6 +25,11 @@ export const ROUTE_TABLE: RouteSpec[] = [
   { entry: "databases/get", method: "GET", path: "/admin/databases/{name}" },
   { entry: "databases/delete", method: "DELETE", path: "/admin/databases/{name}" },
   { entry: "databases/tokens", method: "POST", path: "/admin/databases/{name}/tokens" },
+  {
+    entry: "databases/revoke-tokens",
+    method: "POST",
+    path: "/admin/databases/{name}/tokens/revoke",
+  },
   { entry: "data/query", method: "POST", path: "/api/db/{name}/query" },
   { entry: "data/batch", method: "POST", path: "/api/db/{name}/batch" },
   { entry: "tables/list", method: "GET", path: "/api/db/{name}/tables" },

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseEnv } from "../../control-plane/src/env";
 import { startControlPlane } from "../../control-plane/src/service";
+import { installLastResortHandlers } from "../../core/process";
 import { startFunctionsHost } from "../../functions/host/node";
 
 /** Settings the functions host takes from the environment (its Worker bindings elsewhere). */
@@ -15,6 +16,8 @@ export async function startCommand(
   env: NodeJS.ProcessEnv,
   flags: { port?: string; dataDir?: string; driver?: string },
 ): Promise<void> {
+  // This process hosts the control plane and the functions: one bad request must not end both.
+  installLastResortHandlers("dbforge");
   const bundled = resolve(import.meta.dirname, "../worker/worker.mjs");
   const config = parseEnv({
     ...env,

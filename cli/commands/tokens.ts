@@ -7,8 +7,20 @@ export async function tokensCommand(
   flags: { readOnly: boolean; expires?: string; json: boolean },
 ): Promise<void> {
   const [action, name] = args;
+  if (action === "revoke" && name) {
+    await unwrap(
+      apiClient(config).POST("/admin/databases/{name}/tokens/revoke", {
+        params: { path: { name } },
+      }),
+    );
+    if (flags.json) return console.log(JSON.stringify({ revoked: name }));
+    console.error(`every token of ${name} minted so far is now invalid`);
+    return;
+  }
   if (action !== "create" || !name)
-    throw new Error("usage: dbforge tokens create <db> [--read-only] [--expires 1h|never]");
+    throw new Error(
+      "usage: dbforge tokens create <db> [--read-only] [--expires 1h|never] | dbforge tokens revoke <db>",
+    );
   const expiresIn = flags.expires === "never" ? null : (flags.expires ?? "1d");
   const minted = await unwrap(
     apiClient(config).POST("/admin/databases/{name}/tokens", {

@@ -1,4 +1,8 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
+import { AuthFailureThrottle, CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { createApp } from "../../functions/lib/app";
+import { throttleFailedAuth } from "../../functions/lib/auth-throttle";
 import type { DatabaseManager } from "./manager";
 import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
 import * as createDatabase from "./routes/databases/create";
@@ -6,6 +10,7 @@ import * as deleteDatabase from "./routes/databases/delete";
 import * as getDatabase from "./routes/databases/get";
 import * as listDatabases from "./routes/databases/list";
 import * as resolveDatabase from "./routes/databases/resolve";
+import * as revokeTokens from "./routes/databases/revoke-tokens";
 import * as createToken from "./routes/databases/tokens";
 import * as health from "./routes/health";
 
@@ -17,6 +22,7 @@ const ROUTES = [
   deleteDatabase,
   resolveDatabase,
   createToken,
+  revokeTokens,
 ];
 
 /** The control plane's HTTP API (internal: the functions and operators call it). */
@@ -24,8 +30,17 @@ export function buildControlPlaneApp(deps: {
   manager: DatabaseManager;
   adminToken: string;
   driver: string;
+  authThrottle: { burst: number; perMinute: number };
+  trustedProxies: string[];
 }): ControlPlaneApp {
   const app = createApp<ControlPlaneEnv>();
+  const trusted = new Set(deps.trustedProxies);
+  const clientOf = (c: Context): string => {
+    const peer = peerAddress(c);
+    const forwarded = c.req.header(CLIENT_ADDRESS_HEADER);
+    return forwarded && (isLoopback(peer) || trusted.has(peer)) ? forwarded : peer;
+  };
+  app.use(throttleFailedAuth(new AuthFailureThrottle(deps.authThrottle), clientOf));
   app.use(async (c, next) => {
     c.set("manager", deps.manager);
     c.set("adminToken", deps.adminToken);
@@ -42,4 +57,17 @@ export function buildControlPlaneApp(deps: {
     info: { title: "DB-Forge control plane", version: "0.1.0" },
   });
   return app;
+}
+
+function peerAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    // Not served by @hono/node-server (in-process tests calling app.fetch).
+    return "unknown";
+  }
+}
+
+function isLoopback(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }

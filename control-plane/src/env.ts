@@ -7,21 +7,27 @@ import { z } from "zod";
 const seconds = z.coerce.number().positive();
 const millis = z.coerce.number().int().positive();
 
-const portRange = z
-  .string()
-  .trim()
-  .transform((text, ctx) => {
-    const match = /^(\d{1,5})-(\d{1,5})$/.exec(text);
-    const [from, to] = [Number(match?.[1]), Number(match?.[2])];
-    if (!match || from < 1 || to > 65535 || from > to) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected a port range like 20000-20999, got "${text}"`,
-      });
-      return z.NEVER;
-    }
-    return { from, to };
-  });
+/** "from-to", e.g. 20000-20999, each within 1..max. */
+const numberRange = (what: string, example: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .transform((text, ctx) => {
+      const match = /^(\d{1,10})-(\d{1,10})$/.exec(text);
+      const [from, to] = [Number(match?.[1]), Number(match?.[2])];
+      if (!match || from < 1 || to > max || from > to) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a ${what} range like ${example}, got "${text}"`,
+        });
+        return z.NEVER;
+      }
+      return { from, to };
+    });
+
+const portRange = numberRange("port", "20000-20999", 65535);
+/** Not 0 (root), below the 32-bit "no uid" value. */
+const uidRange = numberRange("uid", "200000-299999", 4_294_967_294);
 
 const EnvSchema = z.object({
   /** Where the registry, keys and every database live. */
@@ -44,7 +50,13 @@ const EnvSchema = z.object({
   DBFORGE_DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
   /** docker driver: label workers for Traefik as <name>.<domain> (compose: db.localhost). */
   DBFORGE_TRAEFIK_DOMAIN: z.string().optional(),
-  DBFORGE_WORKER_MEMORY_MB: z.coerce.number().int().min(16).default(256),
+  /** A worker's memory cap (SQLite heap, JS heap, and the OS limit): default for every database. */
+  DBFORGE_WORKER_MEMORY_MB: z.coerce.number().int().min(128).default(512),
+  /**
+   * As root: the uids (gid alike) given to workers, one per database; "off" runs workers as
+   * the control plane's user. Ignored when not running as root.
+   */
+  DBFORGE_WORKER_UIDS: z.union([z.literal("off"), uidRange]).prefault("200000-299999"),
   DBFORGE_WORKER_CPUS: z.coerce.number().positive().default(1),
   /** A database unused this long is stopped (scale to zero) and woken by its next request. */
   DBFORGE_IDLE_TIMEOUT_S: seconds.default(900),
@@ -53,6 +65,23 @@ const EnvSchema = z.object({
   DBFORGE_RESOLVE_TOKEN_TTL_S: seconds.default(900),
   /** Stop every worker when the control plane exits (default: yes for processes, no for Docker). */
   DBFORGE_STOP_WORKERS_ON_EXIT: z.enum(["true", "false"]).optional(),
+  /** Failed authentications a client may make in a row before it gets 429. */
+  DBFORGE_AUTH_FAILURE_BURST: z.coerce.number().int().positive().default(20),
+  /** Failed authentications a minute a client may make in the long run. */
+  DBFORGE_AUTH_FAILURES_PER_MINUTE: z.coerce.number().positive().default(30),
+  /**
+   * Peers whose X-DBForge-Client-Address header names the client they act for (the functions
+   * host). Loopback is always trusted; add the functions' address when they run elsewhere.
+   */
+  DBFORGE_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Passed to every worker (see workers-image). */
   DBFORGE_QUERY_TIMEOUT_MS: millis.optional(),
 });

@@ -4,10 +4,14 @@ import {
   generateKeyPairSync,
   hkdfSync,
   type KeyObject,
+  randomBytes,
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { signJwt } from "../../workers-image/src/auth/jwt";
 import { writeSecretFile } from "./secret-file";
+
+/** Derived key pairs kept in memory (a few KB each). */
+const MAX_CACHED_KEYS = 10_000;
 
 /** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows. */
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -20,12 +24,25 @@ export interface MintedToken {
   expiresAt: number | null;
 }
 
+/** Which key of a database: its name and the salt of its current key generation. */
+export interface DatabaseKeyId {
+  name: string;
+  /** Null: a database from before salts, keyed by its name alone. */
+  salt: string | null;
+}
+
+/** A fresh key salt, for a new database or a revoke. */
+export function newKeySalt(): string {
+  return randomBytes(16).toString("base64url");
+}
+
 /**
  * The control plane's Ed25519 root key pair, and the per-database keys derived from it.
  *
  * Every worker is configured with the public key of *its own* database (HKDF of the root private
- * key and the database name), so a token minted for one database cannot open another one, even
- * when the worker is the official sqld image, which only checks signatures.
+ * key, the database's random salt and its name), so a token minted for one database cannot open
+ * another one, even when the worker is the official sqld image, which only checks signatures.
+ * The salt is new for every database created and for every revoke, so a token outlives neither.
  */
 export class KeyRing {
   private readonly seed: Buffer;
@@ -48,11 +65,13 @@ export class KeyRing {
     return new KeyRing(key);
   }
 
-  private keysFor(database: string): { privateKey: KeyObject; publicKey: KeyObject } {
-    let keys = this.cache.get(database);
+  private keysFor(database: DatabaseKeyId): { privateKey: KeyObject; publicKey: KeyObject } {
+    const cacheKey = `${database.name}\u0000${database.salt ?? ""}`;
+    let keys = this.cache.get(cacheKey);
     if (!keys) {
+      const salt = database.salt === null ? "dbforge" : `dbforge:${database.salt}`;
       const seed = Buffer.from(
-        hkdfSync("sha256", this.seed, "dbforge", `database:${database}`, 32),
+        hkdfSync("sha256", this.seed, salt, `database:${database.name}`, 32),
       );
       const privateKey = createPrivateKey({
         key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
@@ -60,17 +79,18 @@ export class KeyRing {
         type: "pkcs8",
       });
       keys = { privateKey, publicKey: createPublicKey(privateKey) };
-      this.cache.set(database, keys);
+      if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
+      this.cache.set(cacheKey, keys);
     }
     return keys;
   }
 
   /** The database's public key as sqld's SQLD_AUTH_JWT_KEY expects it (raw, URL-safe base64). */
-  publicKeyFor(database: string): string {
+  publicKeyFor(database: DatabaseKeyId): string {
     return this.keysFor(database).publicKey.export({ format: "jwk" }).x as string;
   }
 
-  publicKeyObjectFor(database: string): KeyObject {
+  publicKeyObjectFor(database: DatabaseKeyId): KeyObject {
     return this.keysFor(database).publicKey;
   }
 
@@ -79,7 +99,7 @@ export class KeyRing {
    * tell a token for another database from a forged one).
    */
   mint(
-    database: string,
+    database: DatabaseKeyId,
     access: TokenAccess,
     expiresInSeconds: number | null,
     now = Date.now(),
@@ -88,7 +108,7 @@ export class KeyRing {
     const expiresAt = expiresInSeconds === null ? null : iat + expiresInSeconds;
     const token = signJwt(this.keysFor(database).privateKey, {
       a: access === "read-only" ? "ro" : "rw",
-      sub: database,
+      sub: database.name,
       iat,
       ...(expiresAt === null ? {} : { exp: expiresAt }),
     });

@@ -2,10 +2,12 @@
  * The DB-Forge control plane: database registry and worker lifecycle. Configured from the
  * environment (see ./env.ts); SIGTERM/SIGINT stop it gracefully.
  */
+import { installLastResortHandlers } from "../../core/process";
 import { parseEnv } from "./env";
 import { startControlPlane } from "./service";
 
 async function main(): Promise<void> {
+  installLastResortHandlers("control-plane");
   const config = parseEnv(process.env);
   const cp = await startControlPlane(config);
   console.log(

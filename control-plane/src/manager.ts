@@ -6,7 +6,13 @@ import { validateDatabaseName } from "../../functions/lib/names";
 import { type Access, AuthError, decodeClaims, verifyJwt } from "../../workers-image/src/auth/jwt";
 import { directorySize, diskError } from "./disk";
 import type { WorkerDriver, WorkerSpec } from "./drivers/types";
-import type { KeyRing, MintedToken, TokenAccess } from "./keys";
+import {
+  type DatabaseKeyId,
+  type KeyRing,
+  type MintedToken,
+  newKeySalt,
+  type TokenAccess,
+} from "./keys";
 import type { DatabaseRecord, Registry } from "./registry";
 
 export interface ManagerOptions {
@@ -18,6 +24,10 @@ export interface ManagerOptions {
   resolveTokenTtlS: number;
   /** Extra environment for every worker. */
   workerEnv: Record<string, string>;
+  /** Unprivileged uids for workers (one per database), when DB-Forge runs as root. */
+  workerUids?: { from: number; to: number };
+  /** Memory cap of a worker when its database sets none, MiB. */
+  defaultMemoryMb: number;
 }
 
 // The wire types of the control plane API, shared with the functions that call it.
@@ -35,6 +45,11 @@ export class DatabaseManager {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly failures = new Map<string, number>();
   private healthTimer: NodeJS.Timeout | undefined;
+  /**
+   * Set first thing in shutdown: from then on nothing starts a worker (no health restart, no
+   * wake-up, no create), or a worker started during shutdown would outlive the control plane.
+   */
+  private stopping = false;
 
   constructor(
     private readonly registry: Registry,
@@ -74,16 +89,23 @@ export class DatabaseManager {
     this.healthTimer.unref();
   }
 
-  async create(name: string): Promise<DatabaseInfo> {
+  async create(name: string, options: { memoryMb?: number } = {}): Promise<DatabaseInfo> {
     validateDatabaseName(name);
     return this.locked(name, async () => {
       let registered = false;
       try {
-        registered = this.registry.insert(name);
+        registered = this.registry.insert(name, {
+          keySalt: newKeySalt(),
+          uid: this.freeUid(),
+          memoryMb: options.memoryMb ?? null,
+        });
         if (!registered)
           throw new ApiError("DATABASE_EXISTS", `A database named "${name}" already exists`);
         mkdirSync(this.dataDir(name), { recursive: true });
-        const worker = await this.driver.start(this.spec(name));
+        if (this.stopping) {
+          throw new ApiError("WORKER_UNAVAILABLE", "DB-Forge is shutting down; try again shortly");
+        }
+        const worker = await this.driver.start(this.spec(this.mustGet(name)));
         this.registry.update(name, {
           state: "running",
           workerId: worker.id,
@@ -132,7 +154,7 @@ export class DatabaseManager {
       const lifetime =
         notAfter === undefined ? ttl : Math.max(1, Math.min(ttl, notAfter - Date.now() / 1000));
       const minted = this.keys.mint(
-        name,
+        keyIdOf(record),
         access === "read" ? "read-only" : "full-access",
         Math.floor(lifetime),
       );
@@ -141,37 +163,61 @@ export class DatabaseManager {
   }
 
   mintToken(name: string, access: TokenAccess, expiresInS: number | null): MintedToken {
-    this.mustGet(name);
-    return this.keys.mint(name, access, expiresInS);
+    return this.keys.mint(keyIdOf(this.mustGet(name)), access, expiresInS);
+  }
+
+  /**
+   * Invalidates every token of the database at once (a new key generation), and none of any
+   * other database's. A running worker restarts with the new key; tokens the functions hold
+   * from resolve are re-minted on their next use.
+   */
+  async revokeTokens(name: string): Promise<void> {
+    await this.locked(name, async () => {
+      const record = this.mustGet(name);
+      this.registry.update(name, { keySalt: newKeySalt() });
+      if (record.state === "running") await this.restart(this.mustGet(name), null);
+    });
   }
 
   /**
    * Checks a database token presented for `name`: its access and expiry, or UNAUTHORIZED, or
-   * FORBIDDEN when it is a genuine token of another database.
+   * FORBIDDEN when it is a genuine token of another database. Authentication comes before
+   * existence: a bad, expired or foreign token gets the same answer whether `name` exists or
+   * not, so tokens cannot be used to probe for database names.
    */
   authenticateDatabaseToken(name: string, token: string): { access: Access; exp?: number } {
-    this.mustGet(name);
     const claims = decodeClaims(token);
+    if (!claims) throw new ApiError("UNAUTHORIZED", "The token is not a valid JWT");
+    if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) {
+      throw new ApiError("UNAUTHORIZED", "The token has expired");
+    }
+    const record = this.registry.get(name);
+    const own = record && record.state !== "deleting" ? keyIdOf(record) : undefined;
+    // Verify against a throwaway key when the database does not exist, so both cases take
+    // the same time.
+    const key = own ? this.keys.publicKeyObjectFor(own) : this.keys.publicKeyObjectFor(NO_DATABASE);
     try {
-      const access = verifyJwt(token, [this.keys.publicKeyObjectFor(name)]);
-      return { access, ...(typeof claims?.exp === "number" ? { exp: claims.exp } : {}) };
+      const access = verifyJwt(token, [key]);
+      if (own) return { access, ...(typeof claims.exp === "number" ? { exp: claims.exp } : {}) };
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
-      const other = typeof claims?.sub === "string" ? claims.sub : undefined;
-      if (other && other !== name && this.registry.get(other)) {
-        try {
-          verifyJwt(token, [this.keys.publicKeyObjectFor(other)]);
-          throw new ApiError("FORBIDDEN", `This token is for database "${other}", not "${name}"`);
-        } catch (inner) {
-          if (inner instanceof ApiError) throw inner;
-        }
-      }
-      throw new ApiError("UNAUTHORIZED", err.message);
     }
+    const other = typeof claims.sub === "string" ? claims.sub : undefined;
+    const otherRecord = other && other !== name ? this.registry.get(other) : undefined;
+    if (other && otherRecord && otherRecord.state !== "deleting") {
+      try {
+        verifyJwt(token, [this.keys.publicKeyObjectFor(keyIdOf(otherRecord))]);
+      } catch {
+        throw new ApiError("UNAUTHORIZED", `The token is not valid for database "${name}"`);
+      }
+      throw new ApiError("FORBIDDEN", `This token is for database "${other}", not "${name}"`);
+    }
+    throw new ApiError("UNAUTHORIZED", `The token is not valid for database "${name}"`);
   }
 
   /** Stops the health loop, waits for operations in flight, optionally stops every worker. */
   async shutdown(stopWorkers: boolean): Promise<void> {
+    this.stopping = true;
     clearInterval(this.healthTimer);
     await Promise.allSettled([...this.locks.values()]);
     if (!stopWorkers) return;
@@ -185,6 +231,7 @@ export class DatabaseManager {
 
   private async healthTick(): Promise<void> {
     for (const record of this.registry.list()) {
+      if (this.stopping) return;
       if (record.state === "running" && !this.locks.has(record.name))
         await this.checkHealth(record.name);
     }
@@ -195,7 +242,7 @@ export class DatabaseManager {
     if (this.locks.has(name)) return;
     await this.locked(name, async () => {
       const record = this.registry.get(name);
-      if (record?.state !== "running") return;
+      if (this.stopping || record?.state !== "running") return;
       const status = await this.driver.status(name);
       if (status.state === "running") {
         if (await isHealthy(status.url)) {
@@ -238,8 +285,11 @@ export class DatabaseManager {
   }
 
   private async restart(record: DatabaseRecord, why: string | null): Promise<string> {
+    if (this.stopping) {
+      throw new ApiError("WORKER_UNAVAILABLE", "DB-Forge is shutting down; try again shortly");
+    }
     try {
-      const worker = await this.driver.start(this.spec(record.name));
+      const worker = await this.driver.start(this.spec(record));
       this.registry.update(record.name, {
         state: "running",
         url: worker.url,
@@ -273,14 +323,32 @@ export class DatabaseManager {
     this.failures.delete(name);
   }
 
-  private spec(name: string): WorkerSpec {
+  private spec(record: DatabaseRecord): WorkerSpec {
+    const { name } = record;
     return {
       name,
       dataDir: this.dataDir(name),
-      jwtPublicKey: this.keys.publicKeyFor(name),
+      jwtPublicKey: this.keys.publicKeyFor(keyIdOf(record)),
+      uid: record.uid,
+      memoryMb: record.memoryMb ?? this.options.defaultMemoryMb,
       idleShutdownS: this.options.idleTimeoutS,
       env: this.options.workerEnv,
     };
+  }
+
+  /**
+   * The lowest uid of the range no database has, or null without a range. Called right before
+   * the registry insert, with no await in between, so two creates never get the same uid.
+   */
+  private freeUid(): number | null {
+    const range = this.options.workerUids;
+    if (!range) return null;
+    const used = this.registry.usedUids();
+    for (let uid = range.from; uid <= range.to; uid++) if (!used.has(uid)) return uid;
+    throw new ApiError(
+      "WORKER_START_FAILED",
+      `Every worker uid in DBFORGE_WORKER_UIDS (${range.from}-${range.to}) is taken`,
+    );
   }
 
   private dataDir(name: string): string {
@@ -306,6 +374,7 @@ export class DatabaseManager {
       workerId: record.state === "running" ? record.workerId : null,
       restarts: record.restarts,
       lastError: record.lastError,
+      memoryMb: record.memoryMb ?? this.options.defaultMemoryMb,
     };
   }
 
@@ -320,6 +389,13 @@ export class DatabaseManager {
     });
     return result;
   }
+}
+
+/** A key no database has: what a token is checked against when its database does not exist. */
+const NO_DATABASE: DatabaseKeyId = { name: "", salt: newKeySalt() };
+
+function keyIdOf(record: DatabaseRecord): DatabaseKeyId {
+  return { name: record.name, salt: record.keySalt };
 }
 
 async function isHealthy(url: string): Promise<boolean> {

@@ -26,6 +26,16 @@ export interface DatabaseRecord {
   url: string | null;
   restarts: number;
   lastError: string | null;
+  /**
+   * Random salt of the database's signing key, made at creation and replaced by a revoke: a
+   * re-created database, or the same one after a revoke, never accepts an older token. Null for
+   * databases registered before salts existed (their key derives from the name alone).
+   */
+  keySalt: string | null;
+  /** When DB-Forge runs as root: the uid (and gid) of the database's own worker user. */
+  uid: number | null;
+  /** The worker's memory cap in MiB; null: the configured default. */
+  memoryMb: number | null;
 }
 
 const SCHEMA = `
@@ -37,8 +47,18 @@ CREATE TABLE IF NOT EXISTS databases (
   worker_id TEXT,
   url TEXT,
   restarts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT
+  last_error TEXT,
+  key_salt TEXT,
+  uid INTEGER,
+  memory_mb INTEGER
 ) STRICT`;
+
+/** Columns added after the first release, for registries created before them. */
+const ADDED_COLUMNS: Record<string, string> = {
+  key_salt: "ALTER TABLE databases ADD COLUMN key_salt TEXT",
+  uid: "ALTER TABLE databases ADD COLUMN uid INTEGER",
+  memory_mb: "ALTER TABLE databases ADD COLUMN memory_mb INTEGER",
+};
 
 /** The registry of databases: a SQLite file of its own, on the engine the workers use. */
 export class Registry {
@@ -50,15 +70,33 @@ export class Registry {
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = FULL");
     this.db.exec(SCHEMA);
+    const existing = new Set(
+      [
+        ...this.db.prepare("SELECT name FROM pragma_table_info('databases')").raw(true).iterate(),
+      ].map((row) => String(row[0])),
+    );
+    for (const [column, ddl] of Object.entries(ADDED_COLUMNS)) {
+      if (!existing.has(column)) this.db.exec(ddl);
+    }
   }
 
   /** Registers a new database in state "creating"; false if the name is taken. */
-  insert(name: string, now = Date.now()): boolean {
+  insert(
+    name: string,
+    fields: { keySalt: string; uid: number | null; memoryMb: number | null },
+    now = Date.now(),
+  ): boolean {
     const run = this.run(
-      "INSERT INTO databases (name, state, created_at, last_active_at) VALUES (?, 'creating', ?, ?) ON CONFLICT DO NOTHING",
-      [name, now, now],
+      "INSERT INTO databases (name, state, created_at, last_active_at, key_salt, uid, memory_mb) VALUES (?, 'creating', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [name, now, now, fields.keySalt, fields.uid, fields.memoryMb],
     );
     return run.changes === 1;
+  }
+
+  /** uids taken by registered databases (to hand out a free one). */
+  usedUids(): Set<number> {
+    const rows = this.db.prepare("SELECT uid FROM databases WHERE uid IS NOT NULL").raw(true);
+    return new Set([...rows.iterate()].map((row) => Number(row[0])));
   }
 
   get(name: string): DatabaseRecord | undefined {
@@ -72,7 +110,10 @@ export class Registry {
   update(
     name: string,
     fields: Partial<
-      Pick<DatabaseRecord, "state" | "workerId" | "url" | "lastError" | "lastActiveAt" | "restarts">
+      Pick<
+        DatabaseRecord,
+        "state" | "workerId" | "url" | "lastError" | "lastActiveAt" | "restarts" | "keySalt"
+      >
     >,
   ): void {
     const columns: Record<string, string> = {
@@ -82,6 +123,7 @@ export class Registry {
       lastError: "last_error",
       lastActiveAt: "last_active_at",
       restarts: "restarts",
+      keySalt: "key_salt",
     };
     const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return;
@@ -123,6 +165,9 @@ export class Registry {
         url: r.url === null ? null : String(r.url),
         restarts: Number(r.restarts),
         lastError: r.last_error === null ? null : String(r.last_error),
+        keySalt: r.key_salt === null || r.key_salt === undefined ? null : String(r.key_salt),
+        uid: r.uid === null || r.uid === undefined ? null : Number(r.uid),
+        memoryMb: r.memory_mb === null || r.memory_mb === undefined ? null : Number(r.memory_mb),
       };
     });
   }

@@ -1,13 +1,17 @@
 import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import Dockerode from "dockerode";
+import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { loadAdminToken } from "./admin-token";
 import { buildControlPlaneApp } from "./app";
 import { DockerDriver } from "./drivers/docker";
 import { ProcessDriver } from "./drivers/process";
 import type { WorkerDriver } from "./drivers/types";
 import type { ControlPlaneConfig } from "./env";
+import { assertNotWritableByWorkers, secureDataRoot, workerUidRange } from "./isolation";
 import { KeyRing } from "./keys";
 import { DatabaseManager } from "./manager";
 import { Registry } from "./registry";
@@ -23,6 +27,13 @@ export interface RunningControlPlane {
   close(): Promise<void>;
 }
 
+/**
+ * The control plane's callers are the functions and operators' scripts, sending small JSON
+ * bodies: a request still arriving after 10 s is a stuck or hostile client. (These bound the
+ * request's arrival only; a resolve that starts a worker may take longer to answer.)
+ */
+export const CONTROL_PLANE_TIMEOUTS = { headersMs: 5_000, requestMs: 10_000 };
+
 /** Everything the control plane keeps for itself lives here, away from database directories. */
 export const STATE_DIR = ".control-plane";
 
@@ -31,10 +42,12 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   // Identifies this control plane's workers on a shared Docker engine or machine; stable across
   // restarts because it is derived from the data directory.
   const instanceId = createHash("sha256").update(config.dataDir).digest("hex").slice(0, 10);
+  const workerUids = workerUidRange(config.DBFORGE_WORKER_UIDS);
+  secureDataRoot(config.dataDir, stateDir, workerUids);
   const registry = new Registry(join(stateDir, "registry.db"));
   const keys = KeyRing.load(join(stateDir, "root-ed25519.pem"));
   const admin = loadAdminToken(config.DBFORGE_ADMIN_TOKEN, join(stateDir, "admin-token"));
-  const driver = createDriver(config, instanceId);
+  const driver = createDriver(config, instanceId, stateDir);
   const workerEnv: Record<string, string> = {};
   if (config.DBFORGE_QUERY_TIMEOUT_MS)
     workerEnv.DBFORGE_QUERY_TIMEOUT_MS = String(config.DBFORGE_QUERY_TIMEOUT_MS);
@@ -44,15 +57,32 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     healthIntervalMs: config.DBFORGE_HEALTH_INTERVAL_MS,
     resolveTokenTtlS: config.DBFORGE_RESOLVE_TOKEN_TTL_S,
     workerEnv,
+    defaultMemoryMb: config.DBFORGE_WORKER_MEMORY_MB,
+    ...(workerUids ? { workerUids } : {}),
   });
   await manager.start();
-  const app = buildControlPlaneApp({ manager, adminToken: admin.token, driver: driver.kind });
+  const app = buildControlPlaneApp({
+    manager,
+    adminToken: admin.token,
+    driver: driver.kind,
+    authThrottle: {
+      burst: config.DBFORGE_AUTH_FAILURE_BURST,
+      perMinute: config.DBFORGE_AUTH_FAILURES_PER_MINUTE,
+    },
+    trustedProxies: config.DBFORGE_TRUSTED_PROXIES,
+  });
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve(
-      { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
+      {
+        fetch: app.fetch,
+        hostname: config.listen.host,
+        port: config.listen.port,
+        serverOptions: httpServerOptions(CONTROL_PLANE_TIMEOUTS),
+      },
       () => ready(s),
     );
   });
+  refuseTunnels(server as Server);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.listen.port;
   return {
@@ -70,7 +100,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   };
 }
 
-function createDriver(config: ControlPlaneConfig, instanceId: string): WorkerDriver {
+function createDriver(
+  config: ControlPlaneConfig,
+  instanceId: string,
+  stateDir: string,
+): WorkerDriver {
   if (config.DBFORGE_DRIVER === "docker") {
     return new DockerDriver({
       docker: new Dockerode({ socketPath: config.DBFORGE_DOCKER_SOCKET }),
@@ -80,16 +114,18 @@ function createDriver(config: ControlPlaneConfig, instanceId: string): WorkerDri
       ...(config.DBFORGE_HOST_DATA_DIR ? { hostDataRoot: config.DBFORGE_HOST_DATA_DIR } : {}),
       ...(config.DBFORGE_DOCKER_NETWORK ? { network: config.DBFORGE_DOCKER_NETWORK } : {}),
       ...(config.DBFORGE_TRAEFIK_DOMAIN ? { traefikDomain: config.DBFORGE_TRAEFIK_DOMAIN } : {}),
-      memoryMb: config.DBFORGE_WORKER_MEMORY_MB,
       cpus: config.DBFORGE_WORKER_CPUS,
       ...(process.getuid && process.getgid
-        ? { user: `${process.getuid()}:${process.getgid()}` }
+        ? { user: { uid: process.getuid(), gid: process.getgid() } }
         : {}),
     });
   }
+  const bundle = resolve(config.DBFORGE_WORKER_BUNDLE);
+  if (existsSync(bundle)) assertNotWritableByWorkers([bundle, dirname(bundle), process.execPath]);
   return new ProcessDriver({
     dataRoot: config.dataDir,
-    bundle: resolve(config.DBFORGE_WORKER_BUNDLE),
+    stateDir,
+    bundle,
     instanceId,
     ...(config.DBFORGE_WORKER_PORTS ? { ports: config.DBFORGE_WORKER_PORTS } : {}),
   });

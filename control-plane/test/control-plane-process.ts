@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chownSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,10 +23,17 @@ export interface ControlPlaneProcess {
 }
 
 export async function startControlPlaneProcess(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    /** Run as this (non-root) user; the data directory is given to it. */
+    user?: { uid: number; gid: number };
+  } = {},
 ): Promise<ControlPlaneProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "dbforge-cp-"));
+  if (options.user) chownSync(dataDir, options.user.uid, options.user.gid);
   const child = spawn(process.execPath, [CONTROL_PLANE_BUNDLE], {
+    ...(options.user ?? {}),
     env: {
       PATH: process.env.PATH,
       DBFORGE_DATA_DIR: dataDir,

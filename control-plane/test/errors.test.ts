@@ -108,6 +108,7 @@ describe("names and credentials", () => {
       "/v1/databases/{name}",
       "/v1/databases/{name}/resolve",
       "/v1/databases/{name}/tokens",
+      "/v1/databases/{name}/tokens/revoke",
     ]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -111,11 +111,26 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
         "dev.dbforge.instance": instanceOf(cp.dataDir),
         "dev.dbforge.database": "lifecycle",
       });
-      expect(inspected.HostConfig.Memory).toBe(256 * 1024 * 1024);
+      expect(inspected.HostConfig.Memory).toBe(512 * 1024 * 1024);
+      expect(inspected.HostConfig.MemorySwap).toBe(512 * 1024 * 1024);
       expect(inspected.HostConfig.NanoCpus).toBe(1e9);
+      // Only the database's own directory, on a read-only, capability-less, non-root container.
       expect(inspected.HostConfig.Binds).toEqual([
         `${join(cp.dataDir, "lifecycle")}:/var/lib/sqld`,
       ]);
+      expect(inspected.HostConfig.ReadonlyRootfs).toBe(true);
+      expect(inspected.HostConfig.Tmpfs).toHaveProperty("/tmp");
+      expect(inspected.HostConfig.CapDrop).toEqual(["ALL"]);
+      expect(inspected.HostConfig.SecurityOpt).toEqual(["no-new-privileges"]);
+      expect(inspected.HostConfig.PidsLimit).toBeGreaterThan(0);
+      const [uid] = String(inspected.Config.User).split(":").map(Number);
+      expect(uid).toBeGreaterThan(0);
+      expect(statSync(join(cp.dataDir, "lifecycle")).uid).toBe(uid);
+      expect(statSync(join(cp.dataDir, "lifecycle")).mode & 0o777).toBe(0o700);
+      // The process inside really runs as that user, with no capabilities.
+      const status = readFileSync(`/proc/${inspected.State.Pid}/status`, "utf8");
+      expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(uid));
+      expect(/^CapEff:\s+(\w+)/m.exec(status)?.[1]).toBe("0000000000000000");
       expect(inspected.HostConfig.PortBindings["8080/tcp"]).toEqual([
         { HostIp: "127.0.0.1", HostPort: "0" },
       ]);

@@ -575,6 +575,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/databases/{name}/tokens/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invalidate every token of one database
+         * @description Like `turso db tokens invalidate`: every token minted for this database so far stops working, over REST and libSQL (HTTP and WebSocket); other databases' tokens are untouched. The database's worker restarts with a new key, so open connections are closed. Tokens minted afterwards work.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every earlier token of the database is invalid */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/db/{name}/query": {
         parameters: {
             query?: never;
@@ -1850,6 +1935,8 @@ export interface components {
             url: string;
             restarts: number;
             lastError: string | null;
+            /** @description Memory cap of the database's worker, MiB */
+            memoryMb: number;
         };
         /** @description RFC 9457 problem details with a stable `code` */
         Problem: {
@@ -1858,13 +1945,15 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL";
+            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL";
             instance?: string;
             requestId?: string;
         };
         CreateDatabaseRequest: {
             /** @example my-app */
             name: string;
+            /** @description Memory cap of the database's worker in MiB (SQLite, JavaScript heap and OS limit); default: the server's DBFORGE_WORKER_MEMORY_MB */
+            memoryMb?: number;
         };
         DatabaseList: {
             databases: components["schemas"]["Database"][];

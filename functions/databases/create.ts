@@ -4,7 +4,13 @@ import { publicDatabase } from "../lib/databases";
 import { DatabaseSchema, problems } from "../lib/schemas";
 
 const CreateBody = z
-  .object({ name: z.string().min(1).max(200).openapi({ example: "my-app" }) })
+  .object({
+    name: z.string().min(1).max(200).openapi({ example: "my-app" }),
+    memoryMb: z.number().int().min(128).max(65_536).optional().openapi({
+      description:
+        "Memory cap of the database's worker in MiB (SQLite, JavaScript heap and OS limit); default: the server's DBFORGE_WORKER_MEMORY_MB",
+    }),
+  })
   .openapi("CreateDatabaseRequest");
 
 export const route = createRoute({
@@ -27,7 +33,7 @@ export type CreateDatabaseRequest = z.infer<typeof CreateBody>;
 export type CreateDatabaseResponse = z.infer<typeof DatabaseSchema>;
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
-  const info = await c.get("controlPlane").createDatabase(bearerOf(c), c.req.valid("json").name);
+  const info = await c.get("controlPlane").createDatabase(bearerOf(c), c.req.valid("json"));
   return c.json(publicDatabase(c, info), 201);
 };
 

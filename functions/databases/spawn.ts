@@ -22,7 +22,9 @@ export const route = createRoute({
 export type SpawnDatabaseResponse = z.infer<typeof DatabaseSchema>;
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
-  const info = await c.get("controlPlane").createDatabase(bearerOf(c), c.req.valid("param").name);
+  const info = await c
+    .get("controlPlane")
+    .createDatabase(bearerOf(c), { name: c.req.valid("param").name });
   return c.json(publicDatabase(c, info), 201);
 };
 

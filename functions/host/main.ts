@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { installLastResortHandlers } from "../../core/process";
 import { startFunctionsHost } from "./node";
 
 const HostEnv = z.object({
@@ -14,6 +15,7 @@ const HostEnv = z.object({
 });
 
 async function main(): Promise<void> {
+  installLastResortHandlers("functions");
   const { DBFORGE_LISTEN_ADDR } = HostEnv.parse(process.env);
   const [, hostname = "127.0.0.1", port = "8787"] = /^(.*):(\d+)$/.exec(DBFORGE_LISTEN_ADDR) ?? [];
   const host = await startFunctionsHost({

@@ -12,9 +12,13 @@ interface ServiceBinding {
 
 export default {
   fetch(request: Request, env: Record<string, unknown>): Promise<Response> | Response {
-    return dispatch(request, (entry) => {
-      const service = env[bindingOf(entry)] as ServiceBinding | undefined;
-      return service && ((req) => service.fetch(req));
-    });
+    return dispatch(
+      request,
+      (entry) => {
+        const service = env[bindingOf(entry)] as ServiceBinding | undefined;
+        return service && ((req) => service.fetch(req));
+      },
+      request.headers.get("cf-connecting-ip") ?? undefined,
+    );
   },
 };

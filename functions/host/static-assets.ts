@@ -21,7 +21,10 @@ export function directoryAssets(directory: string): { fetch(request: Request): P
   const root = resolve(directory);
   return {
     async fetch(request: Request): Promise<Response> {
-      const pathname = decodeURIComponent(new URL(request.url).pathname);
+      const pathname = decodePath(new URL(request.url).pathname);
+      // No file has a name that does not decode, or a NUL byte in it.
+      if (pathname === undefined || pathname.includes("\0"))
+        return new Response("Not found", { status: 404 });
       const relative =
         pathname === "/" ? "index.html" : normalize(pathname).replace(/^([/\\])+/, "");
       const file = join(root, relative);
@@ -40,4 +43,13 @@ export function directoryAssets(directory: string): { fetch(request: Request): P
       }
     },
   };
+}
+
+/** The percent-decoded path, or undefined when it is not valid percent-encoded UTF-8. */
+function decodePath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
 }

@@ -11,9 +11,13 @@ export default {
     env: Record<string, unknown>,
     ctx: unknown,
   ): Promise<Response> | Response {
-    return dispatch(request, (entry) => {
-      const module = ENTRIES[entry];
-      return module && ((req) => module.fetch(req, env, ctx));
-    });
+    return dispatch(
+      request,
+      (entry) => {
+        const module = ENTRIES[entry];
+        return module && ((req) => module.fetch(req, env, ctx));
+      },
+      request.headers.get("cf-connecting-ip") ?? undefined,
+    );
   },
 };

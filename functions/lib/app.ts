@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, Env } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
@@ -29,6 +29,7 @@ export function createApp<E extends Env = Env>(
     },
   });
   app.use(requestId());
+  app.use(readableBody);
   const respond = (c: Context, err: ApiError) => problemResponse(c, err, options.hranaErrors);
   app.notFound((c) =>
     respond(
@@ -52,6 +53,7 @@ export function problemResponse(c: Context, err: ApiError, hranaErrors = false):
   });
   const body = hranaErrors ? { ...problem, message: problem.detail } : problem;
   const headers: Record<string, string> = {
+    ...err.headers,
     "Content-Type": hranaErrors ? "application/json" : PROBLEM_CONTENT_TYPE,
   };
   // The rest of an oversized body is not read: the connection cannot carry another request.
@@ -70,4 +72,57 @@ export function toApiError(err: unknown): ApiError {
   }
   console.error("unexpected error", err);
   return new ApiError("INTERNAL_ERROR", "An unexpected error occurred; see the server log");
+}
+
+/**
+ * The request body as routes and middleware read it. A runtime that hands a GET or HEAD a body
+ * (workerd does for `Transfer-Encoding: chunked`) passes none on: HTTP gives it no meaning, and
+ * Request refuses to copy it. A body that fails while being read (broken chunked framing, the
+ * connection lost) is the client's error, BAD_REQUEST, where it surfaced as an opaque runtime
+ * error (INTERNAL_ERROR) in whichever reader met it first.
+ */
+const readableBody: MiddlewareHandler = async (c, next) => {
+  const raw = c.req.raw;
+  if (raw.body) {
+    c.req.raw =
+      raw.method === "GET" || raw.method === "HEAD"
+        ? new Request(raw.url, {
+            method: raw.method,
+            headers: withoutBody(raw.headers),
+            signal: raw.signal,
+          })
+        : new Request(raw, { body: clientErrorsOnly(raw.body), duplex: "half" } as RequestInit);
+  }
+  await next();
+};
+
+/** The headers without those describing a body (none follows any more). */
+function withoutBody(headers: Headers): Headers {
+  const out = new Headers(headers);
+  for (const name of ["content-length", "transfer-encoding", "content-type", "content-encoding"])
+    out.delete(name);
+  return out;
+}
+
+function clientErrorsOnly(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        controller.error(
+          new ApiError(
+            "BAD_REQUEST",
+            "The request body could not be read: invalid framing or a broken connection",
+          ),
+        );
+        return;
+      }
+      if (chunk.done) controller.close();
+      else controller.enqueue(chunk.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }

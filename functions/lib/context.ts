@@ -1,7 +1,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { createApp } from "./app";
+import { sharedThrottle, throttleFailedAuth } from "./auth-throttle";
 import { ControlPlaneClient } from "./control-plane-client";
 import { type FunctionsConfig, functionsConfig } from "./env";
 import { ApiError } from "./errors";
@@ -28,8 +30,19 @@ export function createFunctionApp(
   app.use(async (c, next) => {
     const config = functionsConfig(c.env);
     c.set("config", config);
-    c.set("controlPlane", new ControlPlaneClient(config.CONTROL_PLANE_URL.replace(/\/$/, "")));
+    c.set(
+      "controlPlane",
+      new ControlPlaneClient(config.CONTROL_PLANE_URL.replace(/\/$/, ""), clientAddress(c)),
+    );
     await next();
+  });
+  app.use((c, next) => {
+    const config = c.get("config");
+    const throttle = sharedThrottle({
+      burst: config.AUTH_FAILURE_BURST,
+      perMinute: config.AUTH_FAILURES_PER_MINUTE,
+    });
+    return throttleFailedAuth(throttle, clientAddress)(c, next);
   });
   app.use((c, next) =>
     bodyLimit({
@@ -43,6 +56,14 @@ export function createFunctionApp(
     })(c, next),
   );
   return app;
+}
+
+/**
+ * The client's address, as the host that dispatched the request set it (see dispatch); "unknown"
+ * when no host did (every unknown client then shares one failed-auth budget).
+ */
+export function clientAddress(c: Context): string {
+  return c.req.header(CLIENT_ADDRESS_HEADER) || "unknown";
 }
 
 /** The bearer token of the request, if any. */

@@ -1,3 +1,4 @@
+import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { ApiError, type ErrorCode, isErrorCode } from "./errors";
 
 /** The control plane API as the functions see it (see control-plane/src/routes). */
@@ -11,6 +12,7 @@ export interface DatabaseInfo {
   workerId: string | null;
   restarts: number;
   lastError: string | null;
+  memoryMb: number;
 }
 
 export interface Resolved {
@@ -31,10 +33,25 @@ export interface MintedToken {
  * control plane decides, and its problem documents are passed on with their codes.
  */
 export class ControlPlaneClient {
-  constructor(private readonly baseUrl: string) {}
+  /**
+   * `clientAddress`: the address of the client the functions act for, so the control plane
+   * throttles failed authentication per client rather than per functions host.
+   */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly clientAddress?: string,
+  ) {}
 
-  createDatabase(bearer: string | undefined, name: string): Promise<DatabaseInfo> {
-    return this.call("POST", "/v1/databases", bearer, { name });
+  /** The same control plane, on behalf of another client. */
+  forClient(clientAddress: string | undefined): ControlPlaneClient {
+    return new ControlPlaneClient(this.baseUrl, clientAddress);
+  }
+
+  createDatabase(
+    bearer: string | undefined,
+    body: { name: string; memoryMb?: number },
+  ): Promise<DatabaseInfo> {
+    return this.call("POST", "/v1/databases", bearer, body);
   }
 
   listDatabases(bearer: string | undefined): Promise<{ databases: DatabaseInfo[] }> {
@@ -57,6 +74,10 @@ export class ControlPlaneClient {
     return this.call("POST", `/v1/databases/${encodeURIComponent(name)}/tokens`, bearer, body);
   }
 
+  async revokeTokens(bearer: string | undefined, name: string): Promise<void> {
+    await this.call("POST", `/v1/databases/${encodeURIComponent(name)}/tokens/revoke`, bearer);
+  }
+
   resolve(bearer: string | undefined, name: string): Promise<Resolved> {
     return this.call("POST", `/v1/databases/${encodeURIComponent(name)}/resolve`, bearer);
   }
@@ -69,6 +90,7 @@ export class ControlPlaneClient {
   ): Promise<T> {
     const headers: Record<string, string> = {};
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    if (this.clientAddress) headers[CLIENT_ADDRESS_HEADER] = this.clientAddress;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let res: Response;
     try {
@@ -93,10 +115,24 @@ export class ControlPlaneClient {
     }
     if (res.ok) return json as T;
     const problem = (json ?? {}) as { code?: unknown; detail?: unknown };
-    const code: ErrorCode = isErrorCode(problem.code) ? problem.code : "INTERNAL_ERROR";
+    const code: ErrorCode = isErrorCode(problem.code) ? problem.code : unstructured(res.status);
+    const retryAfter = res.headers.get("retry-after");
     throw new ApiError(
       code,
       typeof problem.detail === "string" ? problem.detail : `Control plane answered ${res.status}`,
+      {},
+      retryAfter ? { "Retry-After": retryAfter } : {},
     );
   }
+}
+
+/**
+ * A code for an answer without a problem document (Node's own 400, 408 or 431 before any route
+ * ran, a proxy's 502): what it means for the caller, never INTERNAL_ERROR.
+ */
+function unstructured(status: number): ErrorCode {
+  if (status === 401) return "UNAUTHORIZED";
+  if (status === 429) return "RATE_LIMITED";
+  if (status >= 400 && status < 500) return "BAD_REQUEST";
+  return "WORKER_UNAVAILABLE";
 }

@@ -1,4 +1,6 @@
 import { type Client, createClient } from "@libsql/client/web";
+import type { AuthFailureThrottle } from "../../core/auth-throttle";
+import { rateLimited } from "./auth-throttle";
 import { type FunctionsContext, requireBearer } from "./context";
 import type { ControlPlaneClient, Resolved } from "./control-plane-client";
 import { ApiError } from "./errors";
@@ -38,6 +40,38 @@ export async function cachedResolve(
   return resolved;
 }
 
+/**
+ * The WebSocket relays' one resolve policy (Node host and Workers alike): the credentials of
+ * each hello, resolved afresh (a hello is rare, and a re-hello may carry new credentials), and
+ * throttled like HTTP requests: a hello with a bad token counts as a failed authentication,
+ * and a throttled client's hello is refused with RATE_LIMITED.
+ */
+export async function resolveHello(options: {
+  controlPlane: ControlPlaneClient;
+  cacheMs: number;
+  name: string;
+  jwt: string | null;
+  throttle: AuthFailureThrottle;
+  client: string;
+}): Promise<Resolved> {
+  const { throttle, client } = options;
+  const wait = throttle.retryAfterSeconds(client);
+  if (wait > 0) throw rateLimited(wait);
+  try {
+    if (!options.jwt) throw new ApiError("UNAUTHORIZED", "Send a token in the hello message");
+    return await cachedResolve(
+      options.controlPlane,
+      options.cacheMs,
+      options.name,
+      options.jwt,
+      true,
+    );
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throttle.failed(client);
+    throw err;
+  }
+}
+
 function forget(name: string, bearer: string): void {
   cache.delete(`${name}\u0000${bearer}`);
 }
@@ -63,6 +97,12 @@ export interface DatabaseHandle {
   access: "read" | "write";
 }
 
+/** Worker error codes meaning it no longer accepts the token resolve minted (revoke, re-create). */
+const STALE_TOKEN_CODES = new Set(["AUTH_JWT_INVALID", "AUTH_JWT_EXPIRED"]);
+
+const isStaleTokenError = (err: unknown): boolean =>
+  STALE_TOKEN_CODES.has(String((err as { code?: unknown } | null)?.code ?? ""));
+
 /**
  * Calls the database's worker through `send`. If the worker refused the connection (it was
  * restarted elsewhere, or stopped when idle), the database is resolved again, which starts it,
@@ -70,18 +110,33 @@ export interface DatabaseHandle {
  * cannot tell a refused connection from a broken one, the retry happens only if the database
  * really moved to a new worker. Otherwise the error is WORKER_UNAVAILABLE and the cached
  * address is dropped, so the next request resolves afresh.
+ *
+ * If the worker rejects the cached worker token (its tokens were revoked, or the database was
+ * re-created), the caller's own credential is checked again by a fresh resolve, and `send`
+ * retried once with the new token: a revoked caller gets the control plane's 401, an admin
+ * goes on working. `rejectedToken` tells such an answer when `send` returns rather than throws
+ * (the proxy passes responses through).
  */
 export async function callWorker<T>(
   c: FunctionsContext,
   name: string,
   send: (resolved: Resolved) => Promise<T>,
+  rejectedToken: (result: T) => boolean = () => false,
 ): Promise<T> {
   const bearer = requireBearer(c);
   let resolved = await resolveDatabase(c, name);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await send(resolved);
+      const result = await send(resolved);
+      if (attempt > 0 || !rejectedToken(result)) return result;
+      forget(name, bearer);
+      resolved = await resolveDatabase(c, name, true);
     } catch (err) {
+      if (attempt === 0 && isStaleTokenError(err)) {
+        forget(name, bearer);
+        resolved = await resolveDatabase(c, name, true);
+        continue;
+      }
       const failure = connectionFailure(err);
       if (!failure) throw err;
       forget(name, bearer);

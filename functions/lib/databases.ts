@@ -17,5 +17,6 @@ export function publicDatabase(c: FunctionsContext, info: DatabaseInfo) {
     url: libsqlUrl(c, info.name),
     restarts: info.restarts,
     lastError: info.lastError,
+    memoryMb: info.memoryMb,
   };
 }

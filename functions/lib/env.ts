@@ -11,6 +11,10 @@ const EnvSchema = z.object({
   DBFORGE_PUBLIC_URL: z.url().optional(),
   /** How long a resolved worker URL and token are reused. */
   RESOLVE_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Failed authentications a client may make in a row before it gets 429. */
+  AUTH_FAILURE_BURST: z.coerce.number().int().positive().default(20),
+  /** Failed authentications a minute a client may make in the long run. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().positive().default(30),
   /** Largest request body accepted by the REST API. */
   MAX_BODY_BYTES: z.coerce
     .number()

@@ -22,7 +22,12 @@ export const ERROR_CODES = {
   TRANSACTION_CONFLICT: { status: 409, title: "The transaction conflicted with another" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large" },
   RESPONSE_TOO_LARGE: { status: 413, title: "The result is too large" },
+  MEMORY_LIMIT_EXCEEDED: {
+    status: 413,
+    title: "The statement needs more memory than the database's limit",
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported content type" },
+  RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL_ERROR: { status: 500, title: "Internal error" },
   DOCKER_UNAVAILABLE: { status: 503, title: "The Docker engine is not reachable" },
   WORKER_IMAGE_MISSING: { status: 503, title: "The worker image is not available" },
@@ -44,6 +49,8 @@ export class ApiError extends Error {
     message: string = ERROR_CODES[code].title,
     /** Extra members of the problem document (e.g. validation issues). */
     readonly extra: Record<string, unknown> = {},
+    /** Response headers that belong to this error (e.g. Retry-After). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = "ApiError";

@@ -5,6 +5,7 @@
  * through untouched. Runtime-agnostic: the Node host plugs in `ws`, Workers WebSocketPair.
  */
 import type { Resolved } from "./control-plane-client";
+import { checkCredentialSize } from "./credentials";
 import { ApiError } from "./errors";
 
 export interface RelaySocket {
@@ -73,6 +74,7 @@ export class HranaRelay {
   private async hello(jwt: string | null): Promise<void> {
     let resolved: Resolved;
     try {
+      checkCredentialSize(jwt);
       resolved = await this.options.resolve(jwt);
     } catch (err) {
       const error =

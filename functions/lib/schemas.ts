@@ -48,6 +48,7 @@ export const DatabaseSchema = z
     url: z.string().openapi({ description: "libSQL URL for @libsql/client (through this API)" }),
     restarts: z.number().int(),
     lastError: z.string().nullable(),
+    memoryMb: z.number().int().openapi({ description: "Memory cap of the database's worker, MiB" }),
   })
   .openapi("Database");
 

@@ -1,6 +1,9 @@
 /** @libsql/client through /db/{name}/ (HTTP and WebSocket) on the Node host and Miniflare. */
+
+import { randomBytes } from "node:crypto";
 import { createClient, LibsqlError } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { sendRaw, targetOf } from "../test/fuzz/raw-http";
 import { RUNTIMES, type Stack, startStack, uniqueName } from "../test/stack";
 
 let stack: Stack;
@@ -81,6 +84,57 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
         expect(await codeOf(client.execute("SELECT 1"))).toBe(code);
         client.close();
       }
+    });
+  });
+
+  describe("percent-encoded names (one rule: decoded, then validated)", () => {
+    const rt = () => stack.runtimes[runtimeName];
+    const pipeline = (name: string) =>
+      fetch(`${rt().url}/db/${name}/v2/pipeline`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${tokens.rw}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ requests: [{ type: "execute", stmt: { sql: "SELECT 1 AS one" } }] }),
+      });
+
+    test("an encoded name is the same database (POST /db/%70roxy-…/v2/pipeline was a 500)", async () => {
+      const encoded = `%${db.charCodeAt(0).toString(16)}${db.slice(1).replaceAll("-", "%2D")}`;
+      const plain = await pipeline(db);
+      const viaEncoded = await pipeline(encoded);
+      expect(plain.status).toBe(200);
+      expect(viaEncoded.status).toBe(200);
+      const rows = (res: unknown) =>
+        (res as { results: Array<{ response: { result: { rows: unknown } } }> }).results[0]
+          ?.response.result.rows;
+      expect(rows(await viaEncoded.json())).toEqual(rows(await plain.json()));
+    });
+
+    test("a name that does not decode, or decodes to no name, is 400 INVALID_NAME", async () => {
+      for (const name of ["%E0%A4%A", "%", "%00", "%2F", "A%20b", "%FF%FE"]) {
+        const res = await pipeline(name);
+        expect(res.status, name).toBe(400);
+        expect(((await res.json()) as { code: string }).code, name).toBe("INVALID_NAME");
+      }
+    });
+
+    test("WebSocket upgrades get the same answer (one to /db/%E0%A4%A/ ended the Node host)", async () => {
+      const upgrade = (name: string) =>
+        sendRaw(
+          targetOf(rt().url),
+          [
+            Buffer.from(
+              `GET /db/${name}/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: hrana3\r\n\r\n`,
+            ),
+          ],
+          { timeoutMs: 5_000, wholeBody: true },
+        );
+      for (const name of ["%E0%A4%A", "%", "%2F"]) {
+        const res = await upgrade(name);
+        expect(res.status, name).toBe(400);
+        expect(JSON.parse(res.body.toString()).code, name).toBe("INVALID_NAME");
+      }
+      // The encoded name of a real database upgrades like the plain one.
+      expect((await upgrade(`%${db.charCodeAt(0).toString(16)}${db.slice(1)}`)).status).toBe(101);
+      expect((await fetch(`${rt().url}/health`)).status).toBe(200);
     });
   });
 });

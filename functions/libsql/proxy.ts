@@ -1,9 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { createFunctionApp, type FunctionsContext, type FunctionsEnv } from "../lib/context";
-import { callWorker, resolveDatabase } from "../lib/database";
+import { sharedThrottle } from "../lib/auth-throttle";
+import {
+  clientAddress,
+  createFunctionApp,
+  type FunctionsContext,
+  type FunctionsEnv,
+} from "../lib/context";
+import { callWorker, resolveHello } from "../lib/database";
 import { ApiError } from "../lib/errors";
 import { chooseSubprotocol, HranaRelay, type RelaySocket } from "../lib/hrana-relay";
+import { databaseNameFromSegment, splitProxyPath } from "../lib/names";
 import { DatabaseNameParam, problems } from "../lib/schemas";
 
 /**
@@ -37,29 +44,43 @@ export const route = createRoute({
 
 const FORWARDED_HEADERS = ["content-type", "accept", "x-turso-encryption-key"];
 
-async function forward(c: FunctionsContext, name: string): Promise<Response> {
+async function forward(c: FunctionsContext, name: string, rest: string): Promise<Response> {
   const incoming = new URL(c.req.url);
-  const rest = incoming.pathname.slice(`/db/${name}`.length) || "/";
   const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : await c.req.arrayBuffer();
   const headers = new Headers();
   for (const h of FORWARDED_HEADERS) {
     const value = c.req.header(h);
     if (value) headers.set(h, value);
   }
-  return callWorker(c, name, async (resolved) => {
-    headers.set("authorization", `Bearer ${resolved.token}`);
-    const res = await fetch(`${resolved.url}${rest}${incoming.search}`, {
-      method: c.req.method,
-      headers,
-      body,
-    });
-    const out = new Headers();
-    for (const h of ["content-type", "content-length"]) {
-      const value = res.headers.get(h);
-      if (value) out.set(h, value);
-    }
-    return new Response(res.body, { status: res.status, headers: out });
-  });
+  return callWorker(
+    c,
+    name,
+    async (resolved) => {
+      headers.set("authorization", `Bearer ${resolved.token}`);
+      const res = await fetch(`${resolved.url}${rest}${incoming.search}`, {
+        method: c.req.method,
+        headers,
+        body,
+      });
+      const out = new Headers();
+      for (const h of ["content-type", "content-length"]) {
+        const value = res.headers.get(h);
+        if (value) out.set(h, value);
+      }
+      return new Response(res.body, { status: res.status, headers: out });
+    },
+    isRejectedToken,
+  );
+}
+
+/**
+ * The worker refused the token resolve minted (the database's tokens were revoked or it was
+ * re-created): callWorker checks the caller again and retries with a new token.
+ */
+function isRejectedToken(res: Response): boolean {
+  if (res.status !== 401) return false;
+  void res.body?.cancel();
+  return true;
 }
 
 /** Answers a close frame (1005 "no status" cannot be sent back, so it becomes 1000). */
@@ -88,14 +109,19 @@ function upgrade(c: Context<FunctionsEnv>, name: string): Response {
       close: (code, reason) => serverEnd.close(code, reason),
     },
     protocol: protocol ?? "hrana1",
-    resolve: (jwt) => {
-      const headers = new Headers(c.req.raw.headers);
-      if (jwt) headers.set("authorization", `Bearer ${jwt}`);
-      else headers.delete("authorization");
-      // Resolve with the hello's credentials, not the upgrade request's.
-      c.req.raw = new Request(c.req.raw, { headers });
-      return resolveDatabase(c, name);
-    },
+    // The hello's credentials, not the upgrade request's.
+    resolve: (jwt) =>
+      resolveHello({
+        controlPlane: c.get("controlPlane"),
+        cacheMs: c.get("config").RESOLVE_CACHE_MS,
+        name,
+        jwt,
+        throttle: sharedThrottle({
+          burst: c.get("config").AUTH_FAILURE_BURST,
+          perMinute: c.get("config").AUTH_FAILURES_PER_MINUTE,
+        }),
+        client: clientAddress(c),
+      }),
     connect: async (url, subprotocol, events): Promise<RelaySocket> => {
       const res = await fetch(url, {
         headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": subprotocol },
@@ -126,14 +152,27 @@ function upgrade(c: Context<FunctionsEnv>, name: string): Response {
 
 /** Every method and path under /db/{name}/ (the OpenAPI `route` above documents the main one). */
 export const handler = (c: FunctionsContext): Promise<Response> | Response => {
-  const name = c.req.param("name") ?? "";
-  if (c.req.header("upgrade")?.toLowerCase() === "websocket") return upgrade(c, name);
-  return forward(c, name);
+  // The same rule as the Node host's WebSocket relay: a bad name is refused before anything.
+  const { segment, rest } = splitProxyPath(new URL(c.req.url).pathname);
+  const name = databaseNameFromSegment(segment);
+  if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+    // Runtimes without WebSocketPair (the Node host) take real handshakes in their own upgrade
+    // listener; one that arrives here lacks `Connection: Upgrade` and is not a handshake.
+    if (typeof WebSocketPair === "undefined")
+      throw new ApiError("BAD_REQUEST", "A WebSocket handshake needs `Connection: Upgrade`");
+    return upgrade(c, name);
+  }
+  return forward(c, name, rest);
 };
 
 // Errors here are read by libSQL clients, which only understand JSON with a `message`.
 const app = createFunctionApp({ hranaErrors: true });
 app.all("/db/:name/*", handler);
-app.all("/db/:name", (c) => c.redirect(`/db/${c.req.param("name")}/`, 308));
+app.all("/db/:name", (c) => {
+  const url = new URL(c.req.url);
+  databaseNameFromSegment(splitProxyPath(url.pathname).segment);
+  // The path as sent: a decoded name could put any character in the Location header.
+  return c.redirect(`${url.pathname}/${url.search}`, 308);
+});
 
 export default app;

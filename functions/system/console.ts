@@ -24,11 +24,23 @@ interface AssetsBinding {
   fetch(request: Request): Promise<Response>;
 }
 
+/**
+ * Static files are plain GETs: the binding gets the method, URL and caching headers only, never
+ * hop-by-hop ones (an `Upgrade: websocket` or `Expect` on a file request made Miniflare's
+ * binding fail with a 5xx; there is nothing to upgrade or continue here).
+ */
+const ASSET_HEADERS = ["accept", "accept-encoding", "if-none-match", "if-modified-since", "range"];
+
 function serve(c: FunctionsContext): Promise<Response> {
   const assets = c.env.ASSETS as AssetsBinding | undefined;
   if (!assets)
     throw new ApiError("NOT_FOUND", "The console is not deployed here (no ASSETS binding)");
-  return assets.fetch(c.req.raw);
+  const headers = new Headers();
+  for (const name of ASSET_HEADERS) {
+    const value = c.req.header(name);
+    if (value !== undefined) headers.set(name, value);
+  }
+  return assets.fetch(new Request(c.req.url, { method: c.req.method, headers }));
 }
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = (c) => serve(c) as never;

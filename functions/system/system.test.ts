@@ -67,6 +67,19 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     expect(html).not.toMatch(/<script[^>]+src=/);
   });
 
+  test("console assets with undecodable paths are 404, not 500 (/assets/%E0%A4%A.js was)", async () => {
+    for (const path of [
+      "/assets/%E0%A4%A.js",
+      "/assets/%",
+      "/assets/%00.js",
+      "/assets/%c3%28.css",
+    ]) {
+      const res = await rt().call("GET", path, { token: null });
+      expect(res.status, path).toBe(404);
+    }
+    expect((await rt().call("GET", "/health", { token: null })).status).toBe(200);
+  });
+
   test("unknown routes and methods are problems", async () => {
     const missing = await rt().call("GET", "/nowhere", { token: null });
     expect(missing.status).toBe(404);

@@ -33,12 +33,16 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(controlPlaneEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  controlPlaneEnv: Record<string, string> = {},
+  functionsBindings: Record<string, string> = {},
+): Promise<Stack> {
   const cp = await startControlPlaneProcess({ env: controlPlaneEnv });
   const bindings = {
     CONTROL_PLANE_URL: cp.url,
     MAX_BODY_BYTES: "1048576",
     RESOLVE_CACHE_MS: "5000",
+    ...functionsBindings,
   };
   const consoleDir = resolve(import.meta.dirname, "../../dist/console");
   const node = await startFunctionsHost({

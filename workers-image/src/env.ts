@@ -75,7 +75,19 @@ const EnvSchema = z.object({
   DBFORGE_MAX_BODY_BYTES: byteSize.default(64 * 1024 * 1024),
   /** On SIGTERM, in-flight requests get this long to finish. */
   DBFORGE_SHUTDOWN_GRACE_MS: millis.default(10000),
+  /**
+   * The worker's memory budget. SQLite's share (SQLITE_HEAP_SHARE of it) is a hard heap limit:
+   * a statement that needs more fails with SQLITE_NOMEM and the worker keeps serving. The
+   * JavaScript heap is capped by whoever starts the worker (NODE_OPTIONS, see the drivers).
+   */
+  DBFORGE_MEMORY_LIMIT: byteSize.default(512 * 1024 * 1024),
+  /** Started as root: the unprivileged uid and gid to switch to before serving (see privileges). */
+  DBFORGE_WORKER_UID: z.coerce.number().int().positive().optional(),
+  DBFORGE_WORKER_GID: z.coerce.number().int().positive().optional(),
 });
+
+/** The part of DBFORGE_MEMORY_LIMIT SQLite may allocate (page caches, sorting, values). */
+export const SQLITE_HEAP_SHARE = 0.4;
 
 export type WorkerEnv = z.output<typeof EnvSchema>;
 
@@ -84,6 +96,8 @@ export interface WorkerConfig extends WorkerEnv {
   dbFile: string;
   /** JWT public key material, or undefined when authentication is off. */
   jwtKey: string | undefined;
+  /** Who to run as (DBFORGE_WORKER_UID/GID), or undefined to stay who we are. */
+  runAs: { uid: number; gid: number } | undefined;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): WorkerConfig {
@@ -97,5 +111,12 @@ export function parseEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   const jwtKey = config.SQLD_AUTH_JWT_KEY_FILE
     ? readFileSync(config.SQLD_AUTH_JWT_KEY_FILE, "utf8")
     : config.SQLD_AUTH_JWT_KEY;
-  return { ...config, dbFile: join(config.SQLD_DB_PATH, "dbs", "default", "data"), jwtKey };
+  const uid = config.DBFORGE_WORKER_UID;
+  const runAs = uid === undefined ? undefined : { uid, gid: config.DBFORGE_WORKER_GID ?? uid };
+  return {
+    ...config,
+    dbFile: join(config.SQLD_DB_PATH, "dbs", "default", "data"),
+    jwtKey,
+    runAs,
+  };
 }

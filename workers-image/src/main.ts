@@ -2,11 +2,15 @@
  * The DB-Forge worker: serves one libSQL database over the Hrana protocol, configured like sqld.
  * SIGTERM/SIGINT stop it gracefully; a second signal exits at once.
  */
+import { installLastResortHandlers } from "../../core/process";
 import { parseEnv } from "./env";
+import { dropPrivileges } from "./privileges";
 import { startWorker } from "./server";
 
 async function main(): Promise<void> {
+  installLastResortHandlers("worker");
   const config = parseEnv(process.env);
+  dropPrivileges(config.runAs);
   let stop: (reason: string) => void = () => {};
   const worker = await startWorker(config, { onIdle: () => stop("idle") });
   const { host } = config.SQLD_HTTP_LISTEN_ADDR;

@@ -1,10 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { Authenticator } from "./auth/authenticator";
 import { parsePublicKeys } from "./auth/jwt";
 import { Database } from "./engine/database";
 import { ResponseLimits } from "./engine/limits";
-import type { WorkerConfig } from "./env";
+import { SQLITE_HEAP_SHARE, type WorkerConfig } from "./env";
 import { HttpStreams } from "./hrana/http-streams";
 import type { WorkerContext } from "./transport/context";
 import { handleHttp } from "./transport/http";
@@ -37,6 +38,7 @@ export async function startWorker(
     transactionTimeoutMs: config.DBFORGE_TRANSACTION_TIMEOUT_MS,
     synchronous: config.DBFORGE_SYNCHRONOUS,
     poolSize: 16,
+    heapLimitBytes: config.DBFORGE_MEMORY_LIMIT * SQLITE_HEAP_SHARE,
   });
   let shuttingDown = false;
   const ctx: WorkerContext = {
@@ -55,7 +57,7 @@ export async function startWorker(
   let inFlight = 0;
 
   let lastActivity = Date.now();
-  const server = createServer((req, res) => {
+  const server = createServer(httpServerOptions(), (req, res) => {
     // Health checks and probes are not use: they must not keep an idle database awake.
     if (!PASSIVE_PATHS.has(req.url ?? "")) lastActivity = Date.now();
     inFlight++;
@@ -68,10 +70,12 @@ export async function startWorker(
     websockets.handleUpgrade(req, socket, head);
   });
   const servers = [server];
+  refuseTunnels(server);
   // sqld's separate WebSocket-only listener.
   if (config.SQLD_HRANA_LISTEN_ADDR) {
-    const hrana = createServer((_req, res) => res.writeHead(404).end());
+    const hrana = createServer(httpServerOptions(), (_req, res) => res.writeHead(404).end());
     hrana.on("upgrade", (req, socket, head) => websockets.handleUpgrade(req, socket, head));
+    refuseTunnels(hrana);
     servers.push(hrana);
     await listen(hrana, config.SQLD_HRANA_LISTEN_ADDR);
   }

@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import type Dockerode from "dockerode";
 import { ApiError } from "../../../functions/lib/errors";
+import { secureDataDir } from "./data-dir";
 import { traefikLabels } from "./traefik-labels";
 import {
   LABELS,
+  memoryEnv,
   SQLD_DB_DIR,
   type StartedWorker,
   type WorkerDriver,
@@ -22,16 +24,24 @@ export interface DockerDriverOptions {
   hostDataRoot?: string;
   /** Attach workers to this network (reached as http://<container>:8080) instead of publishing a port. */
   network?: string;
-  memoryMb: number;
   cpus: number;
-  /** uid:gid the worker runs as, so database files belong to the control plane's user. */
-  user?: string;
+  /**
+   * Who workers run as when a database has no uid of its own (DB-Forge not running as root):
+   * the control plane's own user, so database files stay its own. Never root inside.
+   */
+  user?: { uid: number; gid: number };
   /** Label workers for Traefik: each database also answers on <name>.<traefikDomain>. */
   traefikDomain?: string;
   startTimeoutMs?: number;
 }
 
 const WORKER_PORT = "8080/tcp";
+
+/** Processes (and threads) a worker may run: node and sqld need a few dozen. */
+const PIDS_LIMIT = 128;
+
+/** uid and gid for containers that would otherwise run as root: "nobody". */
+const NOBODY = { uid: 65534, gid: 65534 };
 
 /**
  * Workers as Docker containers, one per database, through dockerode. Every container carries
@@ -71,11 +81,27 @@ export class DockerDriver implements WorkerDriver {
     await this.remove(spec.name);
     const { docker, network } = this.options;
     const hostDir = join(this.options.hostDataRoot ?? this.options.dataRoot, spec.name);
+    // The database's own uid as root; else the control plane's user, never root.
+    const fallback = this.options.user?.uid === 0 ? NOBODY : (this.options.user ?? NOBODY);
+    const user = spec.uid === null ? fallback : { uid: spec.uid, gid: spec.uid };
+    try {
+      secureDataDir(
+        join(this.options.dataRoot, spec.name),
+        user.uid === process.getuid?.() ? null : user,
+      );
+    } catch (err) {
+      throw new ApiError(
+        "WORKER_START_FAILED",
+        `Could not prepare the database's directory: ${(err as Error).message}`,
+      );
+    }
+    const memoryBytes = spec.memoryMb * 1024 * 1024;
     const env = {
       SQLD_HTTP_LISTEN_ADDR: "0.0.0.0:8080",
       SQLD_DB_PATH: SQLD_DB_DIR,
       SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
       SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
+      ...memoryEnv(spec.memoryMb),
       ...spec.env,
     };
     let container: Dockerode.Container;
@@ -93,10 +119,18 @@ export class DockerDriver implements WorkerDriver {
             : {}),
         },
         ExposedPorts: { [WORKER_PORT]: {} },
-        ...(this.options.user ? { User: this.options.user } : {}),
+        User: `${user.uid}:${user.gid}`,
         HostConfig: {
+          // Only the database's own directory; the rest of the file system is read-only.
           Binds: [`${hostDir}:/var/lib/sqld`],
-          Memory: this.options.memoryMb * 1024 * 1024,
+          ReadonlyRootfs: true,
+          Tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+          CapDrop: ["ALL"],
+          SecurityOpt: ["no-new-privileges"],
+          PidsLimit: PIDS_LIMIT,
+          Memory: memoryBytes,
+          // No swap beyond the cap.
+          MemorySwap: memoryBytes,
           NanoCpus: Math.round(this.options.cpus * 1e9),
           // The control plane restarts crashed workers itself (and must not fight idle stops).
           RestartPolicy: { Name: "no" },

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -10,10 +11,12 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { ApiError } from "../../../functions/lib/errors";
 import { diskError } from "../disk";
+import { secureDataDir } from "./data-dir";
 import {
+  memoryEnv,
   SQLD_DB_DIR,
   type StartedWorker,
   type WorkerDriver,
@@ -25,6 +28,11 @@ import {
 export interface ProcessDriverOptions {
   /** db-data: one directory per database. */
   dataRoot: string;
+  /**
+   * The control plane's own directory: pid files and worker logs live there, out of reach of
+   * the workers (a worker could otherwise rewrite its pid file to have another process killed).
+   */
+  stateDir: string;
   /** The bundled worker (dist/worker/worker.mjs). */
   bundle: string;
   /** Identifies this control plane's workers (like the Docker instance label). */
@@ -43,8 +51,15 @@ interface PidFile {
   startedAt: number;
 }
 
-const PID_FILE = "worker.json";
-const LOG_FILE = "worker.log";
+/** Where versions before 0.2 kept the pid file and log: in the database's own directory. */
+const LEGACY_PID_FILE = "worker.json";
+
+/**
+ * Address space a worker may map beyond its memory cap: node reserves about 1.4 GiB of virtual
+ * memory at start (code range, heap reservations) that is never resident. RLIMIT_AS is the OS
+ * backstop for allocations SQLite's and V8's own limits do not see.
+ */
+const ADDRESS_SPACE_BASELINE_MB = 2048;
 
 /**
  * Workers as local child processes: `node dist/worker/worker.mjs`, detached so they outlive a
@@ -58,7 +73,13 @@ export class ProcessDriver implements WorkerDriver {
   private readonly stopping = new Set<string>();
   private readonly exitListeners: Array<(name: string) => void> = [];
 
-  constructor(private readonly options: ProcessDriverOptions) {}
+  /** util-linux `prlimit`, to start workers under RLIMIT_AS (Linux); undefined elsewhere. */
+  private readonly prlimit = findExecutable("prlimit");
+
+  constructor(private readonly options: ProcessDriverOptions) {
+    mkdirSync(join(options.stateDir, "workers"), { recursive: true, mode: 0o700 });
+    mkdirSync(join(options.stateDir, "logs"), { recursive: true, mode: 0o700 });
+  }
 
   async check(): Promise<void> {
     if (!existsSync(this.options.bundle)) {
@@ -77,26 +98,41 @@ export class ProcessDriver implements WorkerDriver {
     await this.check();
     await this.stop(spec.name);
     const port = await this.pickPort();
-    const logPath = join(spec.dataDir, LOG_FILE);
+    const logPath = this.logPath(spec.name);
     const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
+    const owner = spec.uid === null ? null : { uid: spec.uid, gid: spec.uid };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      SQLD_HTTP_LISTEN_ADDR: `127.0.0.1:${port}`,
+      SQLD_DB_PATH: join(spec.dataDir, SQLD_DB_DIR),
+      SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
+      SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
+      DBFORGE_WORKER_NAME: spec.name,
+      DBFORGE_INSTANCE: this.options.instanceId,
+      ...memoryEnv(spec.memoryMb),
+      // The worker loads its code as the service user, then switches to the database's own
+      // uid before it opens the database or accepts a connection (see the worker's privileges).
+      ...(owner
+        ? { DBFORGE_WORKER_UID: String(owner.uid), DBFORGE_WORKER_GID: String(owner.gid) }
+        : {}),
+      ...spec.env,
+    };
+    const node = [process.execPath, this.options.bundle];
+    const addressSpace = (spec.memoryMb + ADDRESS_SPACE_BASELINE_MB) * 1024 * 1024;
+    const [command, ...args] = this.prlimit
+      ? [this.prlimit, `--as=${addressSpace}`, "--", ...node]
+      : node;
     let child: ChildProcess;
     try {
-      const log = openSync(logPath, "a");
+      secureDataDir(spec.dataDir, owner);
+      const log = openSync(logPath, "a", 0o600);
       try {
-        child = spawn(process.execPath, [this.options.bundle], {
+        child = spawn(command as string, args, {
           detached: true,
+          cwd: spec.dataDir,
           stdio: ["ignore", log, log],
           // Only what the worker needs: never the control plane's own secrets.
-          env: {
-            PATH: process.env.PATH ?? "/usr/bin:/bin",
-            SQLD_HTTP_LISTEN_ADDR: `127.0.0.1:${port}`,
-            SQLD_DB_PATH: join(spec.dataDir, SQLD_DB_DIR),
-            SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
-            SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
-            DBFORGE_WORKER_NAME: spec.name,
-            DBFORGE_INSTANCE: this.options.instanceId,
-            ...spec.env,
-          },
+          env,
         });
       } finally {
         closeSync(log);
@@ -124,7 +160,7 @@ export class ProcessDriver implements WorkerDriver {
       instance: this.options.instanceId,
       startedAt: Date.now(),
     };
-    writeFileSync(join(spec.dataDir, PID_FILE), JSON.stringify(pidFile));
+    writeFileSync(this.pidPath(spec.name), JSON.stringify(pidFile), { mode: 0o600 });
     const url = `http://127.0.0.1:${actualPort}`;
     if (!(await waitForHealth(url, this.options.startTimeoutMs ?? 10_000, dead))) {
       await this.stop(spec.name);
@@ -142,7 +178,7 @@ export class ProcessDriver implements WorkerDriver {
     if (this.isOurs(pidFile.pid, name)) {
       return { state: "running", id: String(pidFile.pid), url: `http://127.0.0.1:${pidFile.port}` };
     }
-    const log = this.logTail(join(this.options.dataRoot, name, LOG_FILE), 0, 4000);
+    const log = this.logTail(this.logPath(name), 0, 4000);
     const lastStart = log.lastIndexOf('"msg":"listening"');
     return {
       state: "exited",
@@ -170,25 +206,42 @@ export class ProcessDriver implements WorkerDriver {
 
   async remove(name: string): Promise<void> {
     await this.stop(name);
-    rmSync(join(this.options.dataRoot, name, PID_FILE), { force: true });
+    rmSync(this.pidPath(name), { force: true });
+    rmSync(this.logPath(name), { force: true });
+    rmSync(join(this.options.dataRoot, name, LEGACY_PID_FILE), { force: true });
   }
 
   async list(): Promise<string[]> {
-    if (!existsSync(this.options.dataRoot)) return [];
-    return readdirSync(this.options.dataRoot).filter(
-      (name) => this.readPidFile(name) !== undefined,
-    );
+    const names = new Set<string>();
+    for (const file of readdirSync(join(this.options.stateDir, "workers"))) {
+      if (file.endsWith(".json")) names.add(file.slice(0, -".json".length));
+    }
+    if (existsSync(this.options.dataRoot)) {
+      for (const entry of readdirSync(this.options.dataRoot)) {
+        if (existsSync(join(this.options.dataRoot, entry, LEGACY_PID_FILE))) names.add(entry);
+      }
+    }
+    return [...names].filter((name) => this.readPidFile(name) !== undefined);
+  }
+
+  private pidPath(name: string): string {
+    return join(this.options.stateDir, "workers", `${name}.json`);
+  }
+
+  private logPath(name: string): string {
+    return join(this.options.stateDir, "logs", `${name}.log`);
   }
 
   private readPidFile(name: string): PidFile | undefined {
-    try {
-      const parsed = JSON.parse(
-        readFileSync(join(this.options.dataRoot, name, PID_FILE), "utf8"),
-      ) as PidFile;
-      return parsed.instance === this.options.instanceId ? parsed : undefined;
-    } catch {
-      return undefined;
+    for (const path of [this.pidPath(name), join(this.options.dataRoot, name, LEGACY_PID_FILE)]) {
+      try {
+        const parsed = JSON.parse(readFileSync(path, "utf8")) as PidFile;
+        if (parsed.instance === this.options.instanceId) return parsed;
+      } catch {
+        // missing or unreadable: try the next place
+      }
     }
+    return undefined;
   }
 
   /** Alive, not a zombie, and really this database's worker (not a recycled pid). */
@@ -260,6 +313,15 @@ export class ProcessDriver implements WorkerDriver {
       `Every port in DBFORGE_WORKER_PORTS (${range.from}-${range.to}) is in use`,
     );
   }
+}
+
+function findExecutable(name: string): string | undefined {
+  if (process.platform !== "linux") return undefined;
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(delimiter)) {
+    const path = join(dir, name);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
 }
 
 function isFree(port: number): Promise<boolean> {

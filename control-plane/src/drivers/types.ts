@@ -22,6 +22,23 @@ export interface WorkerSpec {
   idleShutdownS: number;
   /** Extra worker environment (DBFORGE_* tunables). */
   env: Record<string, string>;
+  /** The database's own unprivileged uid (gid alike) when DB-Forge runs as root; else null. */
+  uid: number | null;
+  /** Memory cap of the worker, MiB: SQLite's heap limit, the JS heap and the OS limit. */
+  memoryMb: number;
+}
+
+/**
+ * The worker environment that enforces a memory cap from inside: SQLite's hard heap limit
+ * (DBFORGE_MEMORY_LIMIT, see the worker) and V8's old-space limit. The rest of the cap is the
+ * process's baseline (the node binary, libraries, buffers); an OS limit backs both up.
+ */
+export function memoryEnv(memoryMb: number): Record<string, string> {
+  const v8HeapMb = Math.max(32, Math.round(memoryMb * 0.35));
+  return {
+    DBFORGE_MEMORY_LIMIT: `${memoryMb}MiB`,
+    NODE_OPTIONS: `--max-old-space-size=${v8HeapMb}`,
+  };
 }
 
 export interface StartedWorker {

@@ -20,6 +20,7 @@ export const DatabaseInfo = z
       .openapi({ description: "Container id or process id while it runs" }),
     restarts: z.number().int(),
     lastError: z.string().nullable(),
+    memoryMb: z.number().int(),
   })
   .openapi("Database");
 

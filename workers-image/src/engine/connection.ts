@@ -1,15 +1,10 @@
+import type { Sandbox } from "../sandbox/authorizer";
+import { checkPragma } from "../sandbox/pragma";
+import { refusalMessage } from "../sandbox/refusal";
 import { isPureQuery, leavesConnectionState, type StatementInfo } from "../sql/analyze";
 import { toSqlError } from "./errors";
 import { type ResponseBudget, valueSize } from "./limits";
-import {
-  Action,
-  Authorization,
-  type AuthorizerRule,
-  type NativeDatabase,
-  type NativeStatement,
-  type NativeValue,
-  openNative,
-} from "./native";
+import { type NativeDatabase, type NativeStatement, type NativeValue, openNative } from "./native";
 
 export type SqlValue = NativeValue;
 
@@ -25,27 +20,6 @@ export interface StatementResult {
   lastInsertRowid: bigint;
   durationMs: number;
 }
-
-/**
- * Everything that would let a database reach beyond its own file is refused by SQLite's
- * authorizer on every connection. Plain VACUUM attaches a temporary database named "", so that
- * one ATTACH is allowed; VACUUM INTO and any other ATTACH are not.
- */
-const SANDBOX_RULES: AuthorizerRule[] = [
-  { action: Action.ATTACH, entity: "", policy: Authorization.ALLOW },
-  { action: Action.ATTACH, policy: Authorization.DENY },
-  { action: Action.FUNCTION, entity: "load_extension", policy: Authorization.DENY },
-  // Server-managed: read-only access, and settings that would lock other connections out or
-  // let a client corrupt the file or move temporary files elsewhere.
-  ...[
-    "query_only",
-    "locking_mode",
-    "writable_schema",
-    "temp_store_directory",
-    "data_store_directory",
-  ].map((pragma) => ({ action: Action.PRAGMA, entity: pragma, policy: Authorization.DENY })),
-];
-const SANDBOX = { rules: SANDBOX_RULES, defaultPolicy: Authorization.ALLOW };
 
 const STATEMENT_CACHE_SIZE = 128;
 
@@ -74,10 +48,17 @@ export class Connection {
     path: string,
     readonly queryTimeoutMs: number,
     synchronous: string,
+    private readonly sandbox: Sandbox,
   ) {
     this.db = openNative(path, queryTimeoutMs);
-    this.db.exec(`PRAGMA synchronous = ${synchronous}`);
-    this.db.authorizer(SANDBOX);
+    // Set before the sandbox is installed: clients can neither read nor change the last two.
+    // trusted_schema=OFF: views, triggers, CHECK and DEFAULT expressions may only call
+    // innocuous functions, so a trigger planted by one token cannot run a dangerous function
+    // under another. cell_size_check: extra checks against corrupt (e.g. imported) files.
+    this.db.exec(
+      `PRAGMA synchronous = ${synchronous}; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON`,
+    );
+    this.db.authorizer(sandbox.authorizer);
   }
 
   get isAutocommit(): boolean {
@@ -105,7 +86,7 @@ export class Connection {
     try {
       this.db.exec(`PRAGMA query_only = ${readOnly ? 1 : 0}`);
     } finally {
-      this.db.authorizer(SANDBOX);
+      this.db.authorizer(this.sandbox.authorizer);
     }
     this.readOnlyMode = readOnly;
   }
@@ -134,6 +115,7 @@ export class Connection {
   ): StatementResult {
     const started = performance.now();
     try {
+      checkPragma(stmt, this.readOnlyMode);
       const prepared = this.prepare(stmt.sql);
       const columns = columnsOf(prepared);
       let rows: SqlValue[][] = [];
@@ -182,6 +164,7 @@ export class Connection {
   /** Column names and types without running the statement. */
   describeColumns(stmt: StatementInfo): ColumnInfo[] {
     try {
+      checkPragma(stmt, this.readOnlyMode);
       return columnsOf(this.prepare(stmt.sql));
     } catch (err) {
       throw toSqlError(err, stmt, this);
@@ -195,6 +178,7 @@ export class Connection {
   isReadonlyStatement(stmt: StatementInfo): boolean {
     if (stmt.keywords[0] === "EXPLAIN") return true;
     try {
+      checkPragma(stmt, this.readOnlyMode);
       const program = this.db.prepare(`EXPLAIN ${stmt.sql}`).raw(true).iterate() as Iterable<
         NativeValue[]
       >;
@@ -223,6 +207,11 @@ export class Connection {
   close(): void {
     this.statements.clear();
     this.db.close();
+  }
+
+  /** What an authorizer refusal of `stmt` means, for the error message (see toSqlError). */
+  describeRefusal(stmt: StatementInfo | undefined): string {
+    return refusalMessage(stmt, this.sandbox.unreadableModules);
   }
 
   private prepare(sql: string): NativeStatement {

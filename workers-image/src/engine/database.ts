@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
 import { Connection } from "./connection";
 import { SqlError, StmtErrorCode } from "./errors";
 import { openNative } from "./native";
@@ -17,6 +18,11 @@ export interface DatabaseOptions {
   synchronous: "FULL" | "NORMAL";
   /** Idle connections kept open for reuse. */
   poolSize: number;
+  /**
+   * SQLite's hard heap limit in bytes (process-wide): an allocation past it fails with
+   * SQLITE_NOMEM instead of growing the process. Undefined: no limit.
+   */
+  heapLimitBytes?: number;
 }
 
 /** Poll interval while waiting for the write lock, in case a holder outside this process frees it. */
@@ -34,18 +40,27 @@ export class Database {
   private lockWaiters: Array<() => void> = [];
   private closed = false;
 
-  private constructor(readonly options: DatabaseOptions) {}
+  private constructor(
+    readonly options: DatabaseOptions,
+    private readonly sandbox: Sandbox,
+  ) {}
 
   static open(options: DatabaseOptions): Database {
     mkdirSync(dirname(options.path), { recursive: true });
     // WAL is a property of the file: set it once, before any pooled connection exists.
     const setup = openNative(options.path, options.queryTimeoutMs);
     try {
+      if (options.heapLimitBytes !== undefined) {
+        setup.exec(`PRAGMA hard_heap_limit = ${Math.floor(options.heapLimitBytes)}`);
+      }
       setup.exec("PRAGMA journal_mode = WAL");
+      // The engine's own list, so a module an engine upgrade adds is refused until classified.
+      const modules = setup.prepare("SELECT name FROM pragma_module_list").raw(true);
+      const names = [...modules.iterate()].map((row) => String(row[0]));
+      return new Database(options, buildSandbox({ modules: names }));
     } finally {
       setup.close();
     }
-    return new Database(options);
   }
 
   /** A connection for a new stream: pooled if one is idle. */
@@ -53,7 +68,12 @@ export class Database {
     if (this.closed) throw new Error("database is closed");
     const conn =
       this.idle.pop() ??
-      new Connection(this.options.path, this.options.queryTimeoutMs, this.options.synchronous);
+      new Connection(
+        this.options.path,
+        this.options.queryTimeoutMs,
+        this.options.synchronous,
+        this.sandbox,
+      );
     conn.resetForNewStream();
     conn.setReadOnly(readOnly);
     this.active.add(conn);

@@ -1,3 +1,4 @@
+import { refusalReason } from "../sandbox/surface";
 import type { StatementInfo } from "../sql/analyze";
 
 /**
@@ -69,7 +70,15 @@ const SYNTAX_ERROR = /syntax error|unrecognized token|incomplete input/;
 export interface ErrorContext {
   queryTimeoutMs: number;
   readOnly: boolean;
+  /** The message for a statement the sandbox refused. */
+  describeRefusal(stmt: StatementInfo | undefined): string;
 }
+
+/**
+ * SQLite's own messages when the authorizer refuses a function, or when trusted_schema=OFF keeps
+ * a view, trigger or schema expression from calling a function that is not innocuous.
+ */
+const FUNCTION_REFUSED = /^(?:not authorized to use function: (.+)|unsafe use of (.+)\(\))$/;
 
 /**
  * The one place where errors thrown by the libsql engine become protocol-level statement errors.
@@ -92,11 +101,17 @@ export function toSqlError(
   const base = baseCodeName(extended);
   switch (base) {
     case "SQLITE_AUTH":
-      return new SqlError(base, refusalMessage(stmt), extended);
+      return new SqlError(base, ctx.describeRefusal(stmt), extended);
     case "SQLITE_INTERRUPT":
       return new SqlError(
         base,
         `SQLite error: the statement ran longer than the query timeout (${ctx.queryTimeoutMs} ms) and was interrupted`,
+        extended,
+      );
+    case "SQLITE_NOMEM":
+      return new SqlError(
+        base,
+        "SQLite error: out of memory (the statement needs more memory than the database's limit allows)",
         extended,
       );
     case "SQLITE_READONLY":
@@ -108,7 +123,16 @@ export function toSqlError(
         );
       }
       break;
-    case "SQLITE_ERROR":
+    case "SQLITE_ERROR": {
+      const refused = FUNCTION_REFUSED.exec(native.message);
+      const refusedFunction = (refused?.[1] ?? refused?.[2])?.toLowerCase();
+      if (refusedFunction) {
+        return new SqlError(
+          "SQLITE_AUTH",
+          `SQLite error: not authorized to use function: ${refusedFunction} (${refusalReason("function", refusedFunction)})`,
+          extended,
+        );
+      }
       if (SYNTAX_ERROR.test(native.message)) {
         return new SqlError(
           StmtErrorCode.parse,
@@ -117,6 +141,7 @@ export function toSqlError(
         );
       }
       break;
+    }
   }
   return new SqlError(base, `SQLite error: ${native.message}`, extended);
 }
@@ -125,15 +150,4 @@ export function toSqlError(
 export function baseCodeName(code: string): string {
   const second = code.indexOf("_", "SQLITE_".length);
   return second < 0 ? code : code.slice(0, second);
-}
-
-function refusalMessage(stmt: StatementInfo | undefined): string {
-  const [first, second] = stmt?.keywords ?? [];
-  const why = "a DB-Forge database may only use its own file";
-  if (first === "ATTACH") return `SQLite error: not authorized: ATTACH is disabled (${why})`;
-  if (first === "VACUUM") return `SQLite error: not authorized: VACUUM INTO is disabled (${why})`;
-  if (first === "PRAGMA") {
-    return `SQLite error: not authorized: PRAGMA ${second ?? ""} is managed by the server and cannot be changed`;
-  }
-  return `SQLite error: not authorized: the statement uses a disabled feature (ATTACH, VACUUM INTO, load_extension or a server-managed PRAGMA)`;
 }

@@ -24,17 +24,31 @@ export interface NativeStatement {
   iterate(params?: NativeValue[]): IterableIterator<NativeValue[]> & { return?(): unknown };
 }
 
+/** An exact name, or a glob (`*`, `?`, `[abc]`, `{a,b}`), matched case-sensitively. */
+export type NamePattern = string | { glob: string };
+
+/**
+ * One rule of the binding's authorizer; the first rule that matches an action decides. `entity`
+ * is the function, pragma, module (CREATE/DROP VTABLE), index, trigger or view name; `table`
+ * the table an action reads or writes.
+ */
 export interface AuthorizerRule {
-  action: number;
-  entity?: string;
+  action: number | number[];
+  table?: NamePattern;
+  entity?: NamePattern;
   policy: number;
+}
+
+export interface AuthorizerConfig {
+  rules: AuthorizerRule[];
+  defaultPolicy: number;
 }
 
 export interface NativeDatabase {
   readonly inTransaction: boolean;
   prepare(sql: string): NativeStatement;
   exec(sql: string): void;
-  authorizer(config: { rules: AuthorizerRule[]; defaultPolicy: number } | null): void;
+  authorizer(config: AuthorizerConfig | null): void;
   defaultSafeIntegers(toggle?: boolean): void;
   close(): void;
 }
@@ -42,7 +56,10 @@ export interface NativeDatabase {
 interface NativeModule {
   new (path: string, options?: { defaultQueryTimeout?: number; timeout?: number }): NativeDatabase;
   Authorization: { ALLOW: number; DENY: number };
-  Action: Record<"ATTACH" | "FUNCTION" | "PRAGMA", number>;
+  Action: Record<
+    "ATTACH" | "FUNCTION" | "PRAGMA" | "CREATE_VTABLE" | "READ" | "INSERT" | "UPDATE" | "DELETE",
+    number
+  >;
 }
 
 const native = libsql as unknown as NativeModule;

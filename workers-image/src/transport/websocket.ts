@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { endRawSocket } from "../../../core/http-server";
 import { serialize } from "../hrana/encode";
 import type { Version } from "../hrana/proto";
 import { WsSession } from "../hrana/ws-session";
@@ -32,6 +33,9 @@ export class WebSocketTransport {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node removes its own listener before emitting `upgrade`; without one, a client resetting
+    // mid-handshake would raise an unhandled `error` and end the process.
+    socket.on("error", () => socket.destroy());
     const header = req.headers["sec-websocket-protocol"];
     let version: Version = 1;
     if (header !== undefined) {
@@ -39,7 +43,8 @@ export class WebSocketTransport {
       const match = SUBPROTOCOLS.find(([name]) => offered.includes(name));
       if (!match) {
         const body = `Only these WebSocket subprotocols are supported: ${SUBPROTOCOLS.map(([n]) => n).join(" ")}`;
-        socket.end(
+        endRawSocket(
+          socket,
           `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
         return;

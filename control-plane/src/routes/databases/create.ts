@@ -10,7 +10,14 @@ export const route = createRoute({
   request: {
     body: {
       required: true,
-      content: { "application/json": { schema: z.object({ name: z.string().min(1).max(200) }) } },
+      content: {
+        "application/json": {
+          schema: z.object({
+            name: z.string().min(1).max(200),
+            memoryMb: z.number().int().min(128).max(65_536).optional(),
+          }),
+        },
+      },
     },
   },
   responses: {
@@ -27,7 +34,10 @@ export type CreateDatabaseResponse = z.infer<typeof DatabaseInfo>;
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, async (c) => {
     requireAdmin(c);
-    const { name } = c.req.valid("json");
-    return c.json(await c.get("manager").create(name), 201);
+    const { name, memoryMb } = c.req.valid("json");
+    return c.json(
+      await c.get("manager").create(name, memoryMb === undefined ? {} : { memoryMb }),
+      201,
+    );
   });
 }

@@ -66,6 +66,23 @@ export function connectView(db: string): HTMLElement {
       render(output, errorBox(failureOf(err)));
     }
   };
+  const revoked = h("div", { "aria-live": "polite" });
+  const revoke = async () => {
+    if (!confirm(`Invalidate every token of ${db}? Clients using them stop working.`)) return;
+    render(revoked, "Revoking…");
+    try {
+      await unwrap(
+        client().POST("/admin/databases/{name}/tokens/revoke", { params: { path: { name: db } } }),
+      );
+      render(output);
+      render(
+        revoked,
+        h("p", { role: "status" }, "Every earlier token of this database is invalid."),
+      );
+    } catch (err) {
+      render(revoked, errorBox(failureOf(err)));
+    }
+  };
   return h(
     "div",
     { class: "stack" },
@@ -80,5 +97,16 @@ export function connectView(db: string): HTMLElement {
       h("button", { type: "button", onclick: () => void create() }, "Create token"),
     ),
     output,
+    h(
+      "div",
+      { class: "row" },
+      h(
+        "button",
+        { type: "button", id: "revoke-tokens", class: "danger", onclick: () => void revoke() },
+        "Revoke all tokens",
+      ),
+      h("span", { class: "muted" }, "Invalidates every token of this database at once."),
+    ),
+    revoked,
   );
 }

@@ -1,0 +1,25 @@
+import { createRoute } from "@hono/zod-openapi";
+import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
+import { NameParams, problems } from "../schemas";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/databases/{name}/tokens/revoke",
+  summary: "Invalidate every token of a database (and no other database's)",
+  description:
+    "The database gets a new signing key; a running worker restarts with it. Tokens minted afterwards work as before.",
+  security: bearerSecurity,
+  request: { params: NameParams },
+  responses: {
+    204: { description: "Every earlier token of the database is invalid" },
+    ...problems(401, 404, 503),
+  },
+});
+
+export function register(app: ControlPlaneApp): void {
+  app.openapi(route, async (c) => {
+    requireAdmin(c);
+    await c.get("manager").revokeTokens(c.req.valid("param").name);
+    return c.body(null, 204);
+  });
+}

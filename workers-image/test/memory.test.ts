@@ -1,0 +1,63 @@
+/**
+ * A worker's memory is capped: SQLite's share of DBFORGE_MEMORY_LIMIT is a hard heap limit and
+ * the JavaScript heap is capped by NODE_OPTIONS (what the drivers pass). A statement that wants
+ * more fails cleanly, the process stays under the cap, and the next query works.
+ */
+import { readFileSync } from "node:fs";
+import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+
+const CAP_MB = 256;
+
+let worker: WorkerProcess;
+let client: Client;
+beforeAll(async () => {
+  worker = await startWorkerProcess({
+    env: {
+      DBFORGE_MEMORY_LIMIT: `${CAP_MB}MiB`,
+      NODE_OPTIONS: `--max-old-space-size=${Math.round(CAP_MB * 0.35)}`,
+      DBFORGE_QUERY_TIMEOUT_MS: "20000",
+    },
+  });
+  client = createClient({ url: worker.url });
+});
+afterAll(async () => {
+  client.close();
+  await worker.stop();
+  removeDir(worker.dataDir);
+});
+
+/** The worker's resident set, from /proc (Linux). */
+function rssMb(): number {
+  const status = readFileSync(`/proc/${worker.process.pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+}
+
+async function failure(sql: string): Promise<LibsqlError> {
+  const err = await client.execute(sql).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, sql).toBeInstanceOf(LibsqlError);
+  return err as LibsqlError;
+}
+
+test.each([
+  ["SELECT randomblob(1e9)", /SQLITE_NOMEM|SQLITE_TOOBIG/],
+  ["SELECT length(randomblob(1e9))", /SQLITE_NOMEM|SQLITE_TOOBIG/],
+  ["SELECT zeroblob(2e9)", /SQLITE_TOOBIG/],
+  ["SELECT zeroblob(9e8)", /SQLITE_NOMEM|RESPONSE_TOO_LARGE/],
+  [
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT length(group_concat(printf('%0100d', x))) FROM c",
+    /SQLITE_NOMEM|SQLITE_TOOBIG/,
+  ],
+  ["SELECT randomblob(6e7)", /RESPONSE_TOO_LARGE/],
+])("%s fails cleanly under the cap", async (sql, code) => {
+  const err = await failure(sql);
+  expect(err.code).toMatch(code);
+  expect(rssMb()).toBeLessThan(CAP_MB);
+  const rs = await client.execute("SELECT 1 AS one");
+  expect(rs.rows[0]?.one).toBe(1);
+  expect(worker.process.exitCode).toBeNull();
+});
