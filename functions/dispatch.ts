@@ -32,11 +32,17 @@ function frontDoor(request: Request, spec: RouteSpec, pathname: string): void {
  * The request as entries see it: with the client's address (for the failed-auth throttle) set
  * by this front door alone; a value the client sent itself is replaced or dropped, never used.
  */
-function withClientAddress(request: Request, address: string | undefined): Request {
-  if (!address && !request.headers.has(CLIENT_ADDRESS_HEADER)) return request;
+function forEntry(request: Request, spec: RouteSpec, address: string | undefined): Request {
+  // Only a GET to /db/{name}/ can be a WebSocket handshake. Elsewhere the header is noise, and
+  // workerd fails (500) when a request carrying it through a service binding is not answered
+  // with a WebSocket: such requests go on as plain HTTP.
+  const strayUpgrade =
+    request.headers.has("upgrade") && !(spec.entry === "libsql/proxy" && request.method === "GET");
+  if (!strayUpgrade && !address && !request.headers.has(CLIENT_ADDRESS_HEADER)) return request;
   const headers = new Headers(request.headers);
   if (address) headers.set(CLIENT_ADDRESS_HEADER, address);
   else headers.delete(CLIENT_ADDRESS_HEADER);
+  if (strayUpgrade) headers.delete("upgrade");
   return new Request(request, { headers });
 }
 
@@ -75,5 +81,5 @@ export function dispatch(
       new ApiError("INTERNAL_ERROR", `The entry ${match.spec.entry} is not deployed`),
       pathname,
     );
-  return fetch(withClientAddress(request, clientAddress));
+  return fetch(forEntry(request, match.spec, clientAddress));
 }

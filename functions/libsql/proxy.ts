@@ -93,7 +93,15 @@ function closeQuietly(ws: WorkersWebSocket, code: number): void {
 }
 
 /** Hrana over WebSocket on Workers runtimes (the Node host relays WebSockets itself). */
-function upgrade(c: Context<FunctionsEnv>, name: string): Response {
+function upgrade(c: Context<FunctionsEnv>, name: string, rest: string): Response {
+  // The checks a WebSocket server makes before it answers 101 (RFC 6455 4.2.1), as ws does on
+  // the Node host: workerd fails the request (500) when a worker accepts a handshake that is
+  // not one, e.g. a POST with `Upgrade: websocket`, which it turns into a GET.
+  if (rest !== "/") throw new ApiError("NOT_FOUND", "WebSockets are served on /db/{name}/ only");
+  const key = c.req.header("sec-websocket-key") ?? "";
+  if (c.req.header("sec-websocket-version") !== "13" || !/^[A-Za-z0-9+/]{22}==$/.test(key)) {
+    throw new ApiError("BAD_REQUEST", "Not a valid WebSocket handshake");
+  }
   const protocol = chooseSubprotocol(c.req.header("sec-websocket-protocol"));
   if (protocol === undefined)
     throw new ApiError(
@@ -156,11 +164,12 @@ export const handler = (c: FunctionsContext): Promise<Response> | Response => {
   const { segment, rest } = splitProxyPath(new URL(c.req.url).pathname);
   const name = databaseNameFromSegment(segment);
   if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+    if (c.req.method !== "GET") throw new ApiError("BAD_REQUEST", "A WebSocket handshake is a GET");
     // Runtimes without WebSocketPair (the Node host) take real handshakes in their own upgrade
     // listener; one that arrives here lacks `Connection: Upgrade` and is not a handshake.
     if (typeof WebSocketPair === "undefined")
       throw new ApiError("BAD_REQUEST", "A WebSocket handshake needs `Connection: Upgrade`");
-    return upgrade(c, name);
+    return upgrade(c, name, rest);
   }
   return forward(c, name, rest);
 };
