@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import { openNative } from "../workers-image/src/engine/native";
+import { openNative } from "../core/sqlite";
 import { removeDir, startWorkerProcess } from "../workers-image/test/worker-process";
 import { measure, report } from "./harness";
 

@@ -1,7 +1,7 @@
 import { CLIENT_ADDRESS_HEADER } from "../core/auth-throttle";
+import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "../core/errors";
+import { databaseNameFromSegment } from "../core/names";
 import { checkCredentialSize } from "./lib/credentials";
-import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "./lib/errors";
-import { databaseNameFromSegment } from "./lib/names";
 import { matchRoute, type RouteSpec } from "./route-table";
 
 export type EntryFetch = (request: Request) => Response | Promise<Response>;

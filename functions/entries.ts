@@ -1,37 +1,46 @@
+import type { RouteConfig } from "@hono/zod-openapi";
+
 /**
  * Every entry (one route each), by its id in ./route-table.ts. Hosts that run all functions in
  * one process (the Node host, the single wrangler worker) dispatch to these; under Miniflare each
  * entry is its own worker.
  */
-import batch from "./data/batch";
-import query from "./data/query";
-import createDatabase from "./databases/create";
-import deleteDatabase from "./databases/delete";
-import getDatabase from "./databases/get";
-import listDatabases from "./databases/list";
-import pruneDatabase from "./databases/prune";
-import revokeTokens from "./databases/revoke-tokens";
-import spawnDatabase from "./databases/spawn";
-import createToken from "./databases/tokens";
-import proxy from "./libsql/proxy";
-import deleteRows from "./rows/delete";
-import insertRows from "./rows/insert";
-import listRows from "./rows/list";
-import updateRows from "./rows/update";
-import consoleApp from "./system/console";
-import docs from "./system/docs";
-import health from "./system/health";
-import openapi from "./system/openapi";
-import createTable from "./tables/create";
-import deleteTable from "./tables/delete";
-import getTable from "./tables/get";
-import listTables from "./tables/list";
+import * as batch from "./data/batch";
+import * as query from "./data/query";
+import * as createDatabase from "./databases/create";
+import * as deleteDatabase from "./databases/delete";
+import * as getDatabase from "./databases/get";
+import * as listDatabases from "./databases/list";
+import * as pruneDatabase from "./databases/prune";
+import * as revokeTokens from "./databases/revoke-tokens";
+import * as spawnDatabase from "./databases/spawn";
+import * as createToken from "./databases/tokens";
+import * as proxy from "./libsql/proxy";
+import * as deleteRows from "./rows/delete";
+import * as insertRows from "./rows/insert";
+import * as listRows from "./rows/list";
+import * as updateRows from "./rows/update";
+import * as consoleApp from "./system/console";
+import * as docs from "./system/docs";
+import * as health from "./system/health";
+import * as openapi from "./system/openapi";
+import * as createTable from "./tables/create";
+import * as deleteTable from "./tables/delete";
+import * as getTable from "./tables/get";
+import * as listTables from "./tables/list";
 
 export interface FetchEntry {
   fetch(request: Request, env?: unknown, ctx?: unknown): Response | Promise<Response>;
 }
 
-export const ENTRIES: Record<string, FetchEntry> = {
+/** An entry module: its Hono app (default export) and its OpenAPI route. */
+interface EntryModule {
+  default: FetchEntry;
+  route: RouteConfig;
+}
+
+/** Every entry module, by its id in the manifest (./route-table.ts). */
+export const ENTRY_MODULES: Record<string, EntryModule> = {
   "system/console": consoleApp,
   "system/health": health,
   "system/openapi": openapi,
@@ -56,3 +65,11 @@ export const ENTRIES: Record<string, FetchEntry> = {
   "rows/delete": deleteRows,
   "libsql/proxy": proxy,
 };
+
+/** The fetch handler of every entry, by id. */
+export const ENTRIES: Record<string, FetchEntry> = Object.fromEntries(
+  Object.entries(ENTRY_MODULES).map(([id, module]) => [id, module.default]),
+);
+
+/** The OpenAPI definitions of every route (what /openapi.json documents), one per entry. */
+export const ENTRY_ROUTES: RouteConfig[] = Object.values(ENTRY_MODULES).map((m) => m.route);

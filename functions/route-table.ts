@@ -1,7 +1,9 @@
 /**
- * Every public route and the entry (function) that serves it. Data only, so the router worker
- * that dispatches to the entries through service bindings stays small; ./entries.ts maps the
- * ids to the entry modules for hosts that run them in one process.
+ * The route manifest: every public route and the entry (function) that serves it, written once.
+ * Route files take their method and path from here (manifestRoute), hosts dispatch by it
+ * (matchRoute), Miniflare deploys a worker per entry of it, ./entries.ts maps its ids to the
+ * entry modules, and the OpenAPI document lists those modules' routes; a test checks that all
+ * of them agree. Data only, so the router worker stays small.
  */
 export interface RouteSpec {
   /** The entry's id: its file path under functions/, e.g. "data/query". */
@@ -42,6 +44,31 @@ export const ROUTE_TABLE: RouteSpec[] = [
   { entry: "rows/delete", method: "DELETE", path: "/api/db/{name}/tables/{table}/rows" },
   { entry: "libsql/proxy", method: "ALL", path: "/db/{name}/*" },
 ];
+
+/**
+ * The method and path of an entry's (first) route, for its `createRoute`: OpenAPI paths with
+ * `{param}`, as here.
+ */
+export function manifestRoute(entry: string): {
+  method: "get" | "post" | "patch" | "delete";
+  path: string;
+} {
+  const spec = manifestSpec(entry);
+  if (spec.method === "ALL") throw new Error(`${entry} serves every method: use manifestPath`);
+  return {
+    method: spec.method.toLowerCase() as "get" | "post" | "patch" | "delete",
+    path: spec.path,
+  };
+}
+
+/** The path of an entry's (first) route. */
+export const manifestPath = (entry: string): string => manifestSpec(entry).path;
+
+function manifestSpec(entry: string): RouteSpec {
+  const spec = ROUTE_TABLE.find((r) => r.entry === entry);
+  if (!spec) throw new Error(`no route for entry ${entry} in the manifest`);
+  return spec;
+}
 
 /** Worker-binding name of an entry: "data/query" -> "DATA_QUERY". */
 export const bindingOf = (entry: string): string => entry.replace(/[/-]/g, "_").toUpperCase();

@@ -21,7 +21,10 @@ function sharedLibraries(binary) {
 }
 
 export function buildImage(tag = DEFAULT_TAG) {
-  execFileSync(process.execPath, [join(root, "workers-image/build.mjs")], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(root, "build.mjs"), "worker"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   const context = mkdtempSync(join(tmpdir(), "dbforge-image-"));
   try {
     const rootfs = join(context, "rootfs");

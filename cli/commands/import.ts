@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { analyzeSql } from "../../workers-image/src/sql/analyze";
+import { analyzeSql } from "../../core/sql/analyze";
 import { apiClient, CliError, unwrap } from "../api";
 import type { CliConfig } from "../config";
 import { ProgressBar } from "../format";

@@ -1,4 +1,4 @@
-import { analyzeSql } from "../../workers-image/src/sql/analyze";
+import { analyzeSql } from "../../core/sql/analyze";
 import { apiClient, unwrap } from "../api";
 import type { CliConfig } from "../config";
 import { renderTable } from "../format";

@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import { endsWithCompleteStatement } from "../../workers-image/src/sql/analyze";
+import { endsWithCompleteStatement } from "../../core/sql/analyze";
 import { apiClient, CliError, unwrap } from "../api";
 import type { CliConfig } from "../config";
 import { renderTable } from "../format";

@@ -1,8 +1,8 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
+import { createApp } from "../../core/app";
 import { AuthFailureThrottle, CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
-import { createApp } from "../../functions/lib/app";
-import { throttleFailedAuth } from "../../functions/lib/auth-throttle";
+import { throttleFailedAuth } from "../../core/throttle-middleware";
 import type { DatabaseManager } from "./manager";
 import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
 import * as createDatabase from "./routes/databases/create";

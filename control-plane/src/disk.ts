@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ApiError } from "../../functions/lib/errors";
+import { DomainError } from "../../core/errors";
 
 /**
  * DISK_FULL for "no space" errors: from the file system (ENOSPC), from SQLite (the registry:
  * SQLITE_FULL) or reported by a worker that could not start. Undefined for anything else.
  */
-export function diskError(err: unknown): ApiError | undefined {
+export function diskError(err: unknown): DomainError | undefined {
   const code = String((err as { code?: unknown } | null)?.code ?? "");
   const message = err instanceof Error ? err.message : String(err);
   if (
@@ -15,7 +15,7 @@ export function diskError(err: unknown): ApiError | undefined {
     code.startsWith("SQLITE_FULL") ||
     /ENOSPC|no space left on device|database or disk is full/i.test(message)
   ) {
-    return new ApiError("DISK_FULL", `Not enough disk space: ${message.split("\n")[0]}`);
+    return new DomainError("DISK_FULL", `Not enough disk space: ${message.split("\n")[0]}`);
   }
   return undefined;
 }

@@ -3,6 +3,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { type ListenAddress, listenAddressSchema } from "../../core/listen-address";
 
 const seconds = z.coerce.number().positive();
 const millis = z.coerce.number().int().positive();
@@ -33,7 +34,7 @@ const EnvSchema = z.object({
   /** Where the registry, keys and every database live. */
   DBFORGE_DATA_DIR: z.string().min(1).default("db-data"),
   /** host:port of the control plane's API (internal: the functions call it). */
-  DBFORGE_CONTROL_PLANE_ADDR: z.string().default("127.0.0.1:8788"),
+  DBFORGE_CONTROL_PLANE_ADDR: listenAddressSchema().prefault("127.0.0.1:8788"),
   /** Admin token; generated into <data>/.control-plane/admin-token (0600) when unset. */
   DBFORGE_ADMIN_TOKEN: z.string().min(16).optional(),
   DBFORGE_DRIVER: z.enum(["process", "docker"]).default("process"),
@@ -89,7 +90,7 @@ const EnvSchema = z.object({
 export type ControlPlaneConfig = z.output<typeof EnvSchema> & {
   dataDir: string;
   stopWorkersOnExit: boolean;
-  listen: { host: string; port: number };
+  listen: ListenAddress;
 };
 
 export function parseEnv(env: NodeJS.ProcessEnv): ControlPlaneConfig {
@@ -99,14 +100,12 @@ export function parseEnv(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     throw new Error(`invalid control plane configuration:\n  ${issues.join("\n  ")}`);
   }
   const config = parsed.data;
-  const match = /^(.*):(\d{1,5})$/.exec(config.DBFORGE_CONTROL_PLANE_ADDR);
-  if (!match) throw new Error(`DBFORGE_CONTROL_PLANE_ADDR: expected host:port`);
   return {
     ...config,
     dataDir: resolve(config.DBFORGE_DATA_DIR),
     stopWorkersOnExit:
       (config.DBFORGE_STOP_WORKERS_ON_EXIT ?? String(config.DBFORGE_DRIVER === "process")) ===
       "true",
-    listen: { host: match[1] || "127.0.0.1", port: Number(match[2]) },
+    listen: config.DBFORGE_CONTROL_PLANE_ADDR,
   };
 }

@@ -7,7 +7,8 @@ import {
   randomBytes,
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { signJwt } from "../../workers-image/src/auth/jwt";
+import type { Access } from "../../core/access";
+import { accessClaim, signJwt } from "../../core/jwt";
 import { writeSecretFile } from "./secret-file";
 
 /** Derived key pairs kept in memory (a few KB each). */
@@ -16,9 +17,7 @@ const MAX_CACHED_KEYS = 10_000;
 /** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows. */
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
-export type TokenAccess = "read-only" | "full-access";
-
-export interface MintedToken {
+export interface SignedToken {
   token: string;
   /** Unix seconds, or null for a token that never expires. */
   expiresAt: number | null;
@@ -100,14 +99,14 @@ export class KeyRing {
    */
   mint(
     database: DatabaseKeyId,
-    access: TokenAccess,
+    access: Access,
     expiresInSeconds: number | null,
     now = Date.now(),
-  ): MintedToken {
+  ): SignedToken {
     const iat = Math.floor(now / 1000);
     const expiresAt = expiresInSeconds === null ? null : iat + expiresInSeconds;
     const token = signJwt(this.keysFor(database).privateKey, {
-      a: access === "read-only" ? "ro" : "rw",
+      a: accessClaim(access),
       sub: database.name,
       iat,
       ...(expiresAt === null ? {} : { exp: expiresAt }),

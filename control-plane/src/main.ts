@@ -2,14 +2,12 @@
  * The DB-Forge control plane: database registry and worker lifecycle. Configured from the
  * environment (see ./env.ts); SIGTERM/SIGINT stop it gracefully.
  */
-import { installLastResortHandlers } from "../../core/process";
+import { runMain } from "../../core/run-main";
 import { parseEnv } from "./env";
 import { startControlPlane } from "./service";
 
-async function main(): Promise<void> {
-  installLastResortHandlers("control-plane");
-  const config = parseEnv(process.env);
-  const cp = await startControlPlane(config);
+runMain("control plane", async () => {
+  const cp = await startControlPlane(parseEnv(process.env));
   console.log(
     JSON.stringify({
       msg: "control plane listening",
@@ -18,24 +16,5 @@ async function main(): Promise<void> {
       adminToken: cp.adminTokenSource,
     }),
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.log(JSON.stringify({ msg: "control plane shutting down", signal }));
-    cp.close().then(
-      () => process.exit(0),
-      (err) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  return { stop: () => cp.close() };
 });

@@ -1,18 +1,13 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { DatabaseInfo, Resolved } from "../../functions/lib/control-plane-client";
-import { ApiError } from "../../functions/lib/errors";
-import { validateDatabaseName } from "../../functions/lib/names";
-import { type Access, AuthError, decodeClaims, verifyJwt } from "../../workers-image/src/auth/jwt";
+import type { Access } from "../../core/access";
+import type { DatabaseInfo, Resolved } from "../../core/control-plane";
+import { DomainError } from "../../core/errors";
+import { AuthError, decodeClaims, verifyJwt } from "../../core/jwt";
+import { validateDatabaseName } from "../../core/names";
 import { directorySize, diskError } from "./disk";
 import type { WorkerDriver, WorkerSpec } from "./drivers/types";
-import {
-  type DatabaseKeyId,
-  type KeyRing,
-  type MintedToken,
-  newKeySalt,
-  type TokenAccess,
-} from "./keys";
+import { type DatabaseKeyId, type KeyRing, newKeySalt, type SignedToken } from "./keys";
 import type { DatabaseRecord, Registry } from "./registry";
 
 export interface ManagerOptions {
@@ -29,9 +24,6 @@ export interface ManagerOptions {
   /** Memory cap of a worker when its database sets none, MiB. */
   defaultMemoryMb: number;
 }
-
-// The wire types of the control plane API, shared with the functions that call it.
-export type { DatabaseInfo, Resolved } from "../../functions/lib/control-plane-client";
 
 /** Consecutive failed health checks of a running worker before it is restarted. */
 const UNHEALTHY_LIMIT = 3;
@@ -75,11 +67,11 @@ export class DatabaseManager {
       }
     }
     for (const record of this.registry.list()) {
-      if (record.state === "creating" || record.state === "deleting") {
+      if (record.status === "creating" || record.status === "deleting") {
         await this.purge(record.name).catch((err) =>
           console.error("control plane: cleanup failed", record.name, err),
         );
-      } else if (record.state === "running") {
+      } else if (record.status === "running") {
         await this.locked(record.name, () => this.ensureRunning(record)).catch((err) =>
           this.registry.update(record.name, { lastError: (err as Error).message }),
         );
@@ -100,14 +92,17 @@ export class DatabaseManager {
           memoryMb: options.memoryMb ?? null,
         });
         if (!registered)
-          throw new ApiError("DATABASE_EXISTS", `A database named "${name}" already exists`);
+          throw new DomainError("DATABASE_EXISTS", `A database named "${name}" already exists`);
         mkdirSync(this.dataDir(name), { recursive: true });
         if (this.stopping) {
-          throw new ApiError("WORKER_UNAVAILABLE", "DB-Forge is shutting down; try again shortly");
+          throw new DomainError(
+            "WORKER_UNAVAILABLE",
+            "DB-Forge is shutting down; try again shortly",
+          );
         }
         const worker = await this.driver.start(this.spec(this.mustGet(name)));
         this.registry.update(name, {
-          state: "running",
+          status: "running",
           workerId: worker.id,
           url: worker.url,
           lastActiveAt: Date.now(),
@@ -125,7 +120,7 @@ export class DatabaseManager {
   async delete(name: string): Promise<void> {
     await this.locked(name, async () => {
       this.mustGet(name);
-      this.registry.update(name, { state: "deleting" });
+      this.registry.update(name, { status: "deleting" });
       await this.purge(name);
     });
   }
@@ -133,7 +128,7 @@ export class DatabaseManager {
   list(): DatabaseInfo[] {
     return this.registry
       .list()
-      .filter((r) => r.state !== "deleting")
+      .filter((r) => r.status !== "deleting")
       .map((r) => this.info(r));
   }
 
@@ -153,16 +148,12 @@ export class DatabaseManager {
       const ttl = this.options.resolveTokenTtlS;
       const lifetime =
         notAfter === undefined ? ttl : Math.max(1, Math.min(ttl, notAfter - Date.now() / 1000));
-      const minted = this.keys.mint(
-        keyIdOf(record),
-        access === "read" ? "read-only" : "full-access",
-        Math.floor(lifetime),
-      );
+      const minted = this.keys.mint(keyIdOf(record), access, Math.floor(lifetime));
       return { url, token: minted.token, access, expiresAt: minted.expiresAt };
     });
   }
 
-  mintToken(name: string, access: TokenAccess, expiresInS: number | null): MintedToken {
+  mintToken(name: string, access: Access, expiresInS: number | null): SignedToken {
     return this.keys.mint(keyIdOf(this.mustGet(name)), access, expiresInS);
   }
 
@@ -175,7 +166,7 @@ export class DatabaseManager {
     await this.locked(name, async () => {
       const record = this.mustGet(name);
       this.registry.update(name, { keySalt: newKeySalt() });
-      if (record.state === "running") await this.restart(this.mustGet(name), null);
+      if (record.status === "running") await this.restart(this.mustGet(name), null);
     });
   }
 
@@ -187,12 +178,12 @@ export class DatabaseManager {
    */
   authenticateDatabaseToken(name: string, token: string): { access: Access; exp?: number } {
     const claims = decodeClaims(token);
-    if (!claims) throw new ApiError("UNAUTHORIZED", "The token is not a valid JWT");
+    if (!claims) throw new DomainError("UNAUTHORIZED", "The token is not a valid JWT");
     if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) {
-      throw new ApiError("UNAUTHORIZED", "The token has expired");
+      throw new DomainError("UNAUTHORIZED", "The token has expired");
     }
     const record = this.registry.get(name);
-    const own = record && record.state !== "deleting" ? keyIdOf(record) : undefined;
+    const own = record && record.status !== "deleting" ? keyIdOf(record) : undefined;
     // Verify against a throwaway key when the database does not exist, so both cases take
     // the same time.
     const key = own ? this.keys.publicKeyObjectFor(own) : this.keys.publicKeyObjectFor(NO_DATABASE);
@@ -204,15 +195,15 @@ export class DatabaseManager {
     }
     const other = typeof claims.sub === "string" ? claims.sub : undefined;
     const otherRecord = other && other !== name ? this.registry.get(other) : undefined;
-    if (other && otherRecord && otherRecord.state !== "deleting") {
+    if (other && otherRecord && otherRecord.status !== "deleting") {
       try {
         verifyJwt(token, [this.keys.publicKeyObjectFor(keyIdOf(otherRecord))]);
       } catch {
-        throw new ApiError("UNAUTHORIZED", `The token is not valid for database "${name}"`);
+        throw new DomainError("UNAUTHORIZED", `The token is not valid for database "${name}"`);
       }
-      throw new ApiError("FORBIDDEN", `This token is for database "${other}", not "${name}"`);
+      throw new DomainError("FORBIDDEN", `This token is for database "${other}", not "${name}"`);
     }
-    throw new ApiError("UNAUTHORIZED", `The token is not valid for database "${name}"`);
+    throw new DomainError("UNAUTHORIZED", `The token is not valid for database "${name}"`);
   }
 
   /** Stops the health loop, waits for operations in flight, optionally stops every worker. */
@@ -224,7 +215,7 @@ export class DatabaseManager {
     await Promise.allSettled(
       this.registry
         .list()
-        .filter((r) => r.state === "running")
+        .filter((r) => r.status === "running")
         .map((r) => this.driver.stop(r.name)),
     );
   }
@@ -232,7 +223,7 @@ export class DatabaseManager {
   private async healthTick(): Promise<void> {
     for (const record of this.registry.list()) {
       if (this.stopping) return;
-      if (record.state === "running" && !this.locks.has(record.name))
+      if (record.status === "running" && !this.locks.has(record.name))
         await this.checkHealth(record.name);
     }
   }
@@ -242,7 +233,7 @@ export class DatabaseManager {
     if (this.locks.has(name)) return;
     await this.locked(name, async () => {
       const record = this.registry.get(name);
-      if (this.stopping || record?.state !== "running") return;
+      if (this.stopping || record?.status !== "running") return;
       const status = await this.driver.status(name);
       if (status.state === "running") {
         if (await isHealthy(status.url)) {
@@ -253,7 +244,7 @@ export class DatabaseManager {
         this.failures.set(name, failures);
         if (failures < UNHEALTHY_LIMIT) return;
       } else if (status.state === "exited" && status.idle) {
-        this.registry.update(name, { state: "stopped", url: null, workerId: null });
+        this.registry.update(name, { status: "stopped", url: null, workerId: null });
         console.log(JSON.stringify({ msg: "database stopped when idle", name }));
         return;
       }
@@ -273,7 +264,7 @@ export class DatabaseManager {
 
   /** The running worker's URL, starting it if needed. Call with the database's lock held. */
   private async ensureRunning(record: DatabaseRecord): Promise<string> {
-    if (record.state === "running") {
+    if (record.status === "running") {
       const status = await this.driver.status(record.name);
       if (status.state === "running") {
         if (status.url !== record.url)
@@ -286,12 +277,12 @@ export class DatabaseManager {
 
   private async restart(record: DatabaseRecord, why: string | null): Promise<string> {
     if (this.stopping) {
-      throw new ApiError("WORKER_UNAVAILABLE", "DB-Forge is shutting down; try again shortly");
+      throw new DomainError("WORKER_UNAVAILABLE", "DB-Forge is shutting down; try again shortly");
     }
     try {
       const worker = await this.driver.start(this.spec(record));
       this.registry.update(record.name, {
-        state: "running",
+        status: "running",
         url: worker.url,
         workerId: worker.id,
         // An idle wake-up is not a restart; a crash recovery is.
@@ -345,7 +336,7 @@ export class DatabaseManager {
     if (!range) return null;
     const used = this.registry.usedUids();
     for (let uid = range.from; uid <= range.to; uid++) if (!used.has(uid)) return uid;
-    throw new ApiError(
+    throw new DomainError(
       "WORKER_START_FAILED",
       `Every worker uid in DBFORGE_WORKER_UIDS (${range.from}-${range.to}) is taken`,
     );
@@ -357,8 +348,8 @@ export class DatabaseManager {
 
   private mustGet(name: string): DatabaseRecord {
     const record = this.registry.get(name);
-    if (!record || record.state === "deleting") {
-      throw new ApiError("DATABASE_NOT_FOUND", `No database named "${name}"`);
+    if (!record || record.status === "deleting") {
+      throw new DomainError("DATABASE_NOT_FOUND", `No database named "${name}"`);
     }
     return record;
   }
@@ -366,12 +357,12 @@ export class DatabaseManager {
   private info(record: DatabaseRecord): DatabaseInfo {
     return {
       name: record.name,
-      status: record.state,
+      status: record.status,
       createdAt: new Date(record.createdAt).toISOString(),
       lastActiveAt: new Date(record.lastActiveAt).toISOString(),
       sizeBytes: directorySize(join(this.dataDir(record.name), "iku.db")),
-      url: record.state === "running" ? record.url : null,
-      workerId: record.state === "running" ? record.workerId : null,
+      url: record.status === "running" ? record.url : null,
+      workerId: record.status === "running" ? record.workerId : null,
       restarts: record.restarts,
       lastError: record.lastError,
       memoryMb: record.memoryMb ?? this.options.defaultMemoryMb,

@@ -1,23 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import {
-  type NativeDatabase,
-  type NativeValue,
-  openNative,
-} from "../../workers-image/src/engine/native";
-
-/**
- * Lifecycle states of a database:
- * - creating: registered, worker being started (a crash here is cleaned up on the next start)
- * - running: the worker should be up; the health loop restarts it if it is not
- * - stopped: stopped when idle (scale to zero); the next resolve starts it
- * - deleting: being removed (a crash here is finished on the next start)
- */
-export type DatabaseState = "creating" | "running" | "stopped" | "deleting";
+import type { DatabaseStatus } from "../../core/control-plane";
+import { type NativeDatabase, type NativeValue, openNative } from "../../core/sqlite";
 
 export interface DatabaseRecord {
   name: string;
-  state: DatabaseState;
+  status: DatabaseStatus;
   createdAt: number;
   lastActiveAt: number;
   /** Container id or process id of the current worker. */
@@ -41,7 +29,7 @@ export interface DatabaseRecord {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS databases (
   name TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
+  status TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   last_active_at INTEGER NOT NULL,
   worker_id TEXT,
@@ -75,19 +63,21 @@ export class Registry {
         ...this.db.prepare("SELECT name FROM pragma_table_info('databases')").raw(true).iterate(),
       ].map((row) => String(row[0])),
     );
+    // Registries before 0.2 called the status "state" (the API always said "status").
+    if (existing.has("state")) this.db.exec("ALTER TABLE databases RENAME COLUMN state TO status");
     for (const [column, ddl] of Object.entries(ADDED_COLUMNS)) {
       if (!existing.has(column)) this.db.exec(ddl);
     }
   }
 
-  /** Registers a new database in state "creating"; false if the name is taken. */
+  /** Registers a new database with status "creating"; false if the name is taken. */
   insert(
     name: string,
     fields: { keySalt: string; uid: number | null; memoryMb: number | null },
     now = Date.now(),
   ): boolean {
     const run = this.run(
-      "INSERT INTO databases (name, state, created_at, last_active_at, key_salt, uid, memory_mb) VALUES (?, 'creating', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      "INSERT INTO databases (name, status, created_at, last_active_at, key_salt, uid, memory_mb) VALUES (?, 'creating', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       [name, now, now, fields.keySalt, fields.uid, fields.memoryMb],
     );
     return run.changes === 1;
@@ -112,12 +102,12 @@ export class Registry {
     fields: Partial<
       Pick<
         DatabaseRecord,
-        "state" | "workerId" | "url" | "lastError" | "lastActiveAt" | "restarts" | "keySalt"
+        "status" | "workerId" | "url" | "lastError" | "lastActiveAt" | "restarts" | "keySalt"
       >
     >,
   ): void {
     const columns: Record<string, string> = {
-      state: "state",
+      status: "status",
       workerId: "worker_id",
       url: "url",
       lastError: "last_error",
@@ -158,7 +148,7 @@ export class Registry {
       >;
       return {
         name: String(r.name),
-        state: String(r.state) as DatabaseState,
+        status: String(r.status) as DatabaseStatus,
         createdAt: Number(r.created_at),
         lastActiveAt: Number(r.last_active_at),
         workerId: r.worker_id === null ? null : String(r.worker_id),

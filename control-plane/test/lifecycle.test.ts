@@ -235,7 +235,7 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
       undefined,
       await mint("tok-a", "read-only"),
     );
-    expect(((await viaToken.json()) as { access: string }).access).toBe("read");
+    expect(((await viaToken.json()) as { access: string }).access).toBe("read-only");
     const crossed = await cp.api(
       "POST",
       "/v1/databases/tok-b/resolve",

@@ -1,9 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
 import { QueryResultSchema, RowModeSchema, toQueryResult } from "../lib/results";
-import { DATA_ERRORS, DatabaseNameParam, problems } from "../lib/schemas";
+import { DATA_ERRORS } from "../lib/schemas";
 import { SqlValueSchema } from "../lib/values";
+import { manifestRoute } from "../route-table";
 import { toArgs } from "./query";
 
 const BatchBody = z
@@ -30,8 +32,7 @@ const BatchBody = z
 const BatchResult = z.object({ results: z.array(QueryResultSchema) }).openapi("BatchResult");
 
 export const route = createRoute({
-  method: "post",
-  path: "/api/db/{name}/batch",
+  ...manifestRoute("data/batch"),
   summary: "Run statements atomically, in one transaction",
   description: "All statements succeed together, or none takes effect.",
   tags: ["Data"],
@@ -55,7 +56,7 @@ export type BatchResponse = z.infer<typeof BatchResult>;
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
   const { statements, mode = "write", rowMode } = c.req.valid("json");
-  const results = await withDatabase(c, name, async ({ client }) =>
+  const results = await withDatabase(callerOf(c), name, async ({ client }) =>
     client.batch(
       statements.map((s) => ({ sql: s.sql, args: toArgs(s.params) })),
       mode,

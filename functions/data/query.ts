@@ -1,9 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
 import { QueryResultSchema, RowModeSchema, toQueryResult } from "../lib/results";
-import { DATA_ERRORS, DatabaseNameParam, problems } from "../lib/schemas";
+import { DATA_ERRORS } from "../lib/schemas";
 import { SqlValueSchema, toInValue } from "../lib/values";
+import { manifestRoute } from "../route-table";
 
 export const QueryBody = z
   .object({
@@ -19,8 +21,7 @@ export const QueryBody = z
   .openapi("QueryRequest");
 
 export const route = createRoute({
-  method: "post",
-  path: "/api/db/{name}/query",
+  ...manifestRoute("data/query"),
   summary: "Run one SQL statement",
   tags: ["Data"],
   security: bearerSecurity,
@@ -50,7 +51,7 @@ export function toArgs(params: QueryRequest["params"]) {
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
   const { sql, params, rowMode } = c.req.valid("json");
-  const result = await withDatabase(c, name, async ({ client }) =>
+  const result = await withDatabase(callerOf(c), name, async ({ client }) =>
     toQueryResult(await client.execute({ sql, args: toArgs(params) }), rowMode),
   );
   return c.json(result, 200);

@@ -1,21 +1,16 @@
-import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { bearerOf } from "../../core/bearer";
+import { type CreateDatabaseRequest, CreateDatabaseSchema } from "../../core/control-plane";
+import { bearerSecurity, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsContext, type FunctionsEnv } from "../lib/context";
 import { publicDatabase } from "../lib/databases";
-import { DatabaseSchema, problems } from "../lib/schemas";
+import { DatabaseSchema } from "../lib/schemas";
+import { manifestRoute } from "../route-table";
 
-const CreateBody = z
-  .object({
-    name: z.string().min(1).max(200).openapi({ example: "my-app" }),
-    memoryMb: z.number().int().min(128).max(65_536).optional().openapi({
-      description:
-        "Memory cap of the database's worker in MiB (SQLite, JavaScript heap and OS limit); default: the server's DBFORGE_WORKER_MEMORY_MB",
-    }),
-  })
-  .openapi("CreateDatabaseRequest");
+const CreateBody = CreateDatabaseSchema.openapi("CreateDatabaseRequest");
 
 export const route = createRoute({
-  method: "post",
-  path: "/admin/databases",
+  ...manifestRoute("databases/create"),
   summary: "Create a database",
   tags: ["Databases"],
   security: bearerSecurity,
@@ -29,12 +24,14 @@ export const route = createRoute({
   },
 });
 
-export type CreateDatabaseRequest = z.infer<typeof CreateBody>;
 export type CreateDatabaseResponse = z.infer<typeof DatabaseSchema>;
 
-export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
-  const info = await c.get("controlPlane").createDatabase(bearerOf(c), c.req.valid("json"));
-  return c.json(publicDatabase(c, info), 201);
-};
+/** Creates a database on the caller's behalf (also for the alias POST /admin/databases/spawn/{name}). */
+export async function createDatabase(c: FunctionsContext, body: CreateDatabaseRequest) {
+  return publicDatabase(c, await c.get("controlPlane").createDatabase(bearerOf(c), body));
+}
+
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) =>
+  c.json(await createDatabase(c, c.req.valid("json")), 201);
 
 export default createFunctionApp().openapi(route, handler);

@@ -1,10 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { DatabaseNameParam, problems } from "../lib/schemas";
+import { bearerOf } from "../../core/bearer";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { manifestRoute } from "../route-table";
 
 export const route = createRoute({
-  method: "delete",
-  path: "/admin/databases/{name}",
+  ...manifestRoute("databases/delete"),
   summary: "Delete a database: its worker stops and its files are removed",
   tags: ["Databases"],
   security: bearerSecurity,

@@ -1,11 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { bearerOf } from "../../core/bearer";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { publicDatabase } from "../lib/databases";
-import { DatabaseNameParam, DatabaseSchema, problems } from "../lib/schemas";
+import { DatabaseSchema } from "../lib/schemas";
+import { manifestRoute } from "../route-table";
 
 export const route = createRoute({
-  method: "get",
-  path: "/admin/databases/{name}",
+  ...manifestRoute("databases/get"),
   summary: "Show a database: status, size, activity, libSQL URL",
   tags: ["Databases"],
   security: bearerSecurity,

@@ -1,13 +1,15 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { bearerOf } from "../../core/bearer";
+import { bearerSecurity, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { publicDatabase } from "../lib/databases";
-import { DatabaseSchema, problems } from "../lib/schemas";
+import { DatabaseSchema } from "../lib/schemas";
+import { manifestRoute } from "../route-table";
 
 const ListResponse = z.object({ databases: z.array(DatabaseSchema) }).openapi("DatabaseList");
 
 export const route = createRoute({
-  method: "get",
-  path: "/admin/databases",
+  ...manifestRoute("databases/list"),
   summary: "List databases",
   tags: ["Databases"],
   security: bearerSecurity,

@@ -1,10 +1,11 @@
-import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { DatabaseNameParam, problems } from "../lib/schemas";
+import { createRoute, z } from "@hono/zod-openapi";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp } from "../lib/context";
+import { manifestRoute } from "../route-table";
+import { handler } from "./delete";
 
 export const route = createRoute({
-  method: "delete",
-  path: "/admin/databases/prune/{name}",
+  ...manifestRoute("databases/prune"),
   summary: "Delete a database (alias of DELETE /admin/databases/{name})",
   tags: ["Databases"],
   security: bearerSecurity,
@@ -12,9 +13,7 @@ export const route = createRoute({
   responses: { 204: { description: "Deleted" }, ...problems(401, 404, 503) },
 });
 
-export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
-  await c.get("controlPlane").deleteDatabase(bearerOf(c), c.req.valid("param").name);
-  return c.body(null, 204);
-};
+/** The same handler as DELETE /admin/databases/{name}: same parameters, same answers. */
+export { handler };
 
 export default createFunctionApp().openapi(route, handler);

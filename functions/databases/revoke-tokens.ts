@@ -1,10 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { DatabaseNameParam, problems } from "../lib/schemas";
+import { bearerOf } from "../../core/bearer";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { manifestRoute } from "../route-table";
 
 export const route = createRoute({
-  method: "post",
-  path: "/admin/databases/{name}/tokens/revoke",
+  ...manifestRoute("databases/revoke-tokens"),
   summary: "Invalidate every token of one database",
   description:
     "Like `turso db tokens invalidate`: every token minted for this database so far stops working, over REST and libSQL (HTTP and WebSocket); other databases' tokens are untouched. The database's worker restarts with a new key, so open connections are closed. Tokens minted afterwards work.",

@@ -1,11 +1,12 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { publicDatabase } from "../lib/databases";
-import { DatabaseNameParam, DatabaseSchema, problems } from "../lib/schemas";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { DatabaseSchema } from "../lib/schemas";
+import { manifestRoute } from "../route-table";
+import { createDatabase } from "./create";
 
 export const route = createRoute({
-  method: "post",
-  path: "/admin/databases/spawn/{name}",
+  ...manifestRoute("databases/spawn"),
   summary: "Create a database (alias of POST /admin/databases)",
   tags: ["Databases"],
   security: bearerSecurity,
@@ -21,11 +22,7 @@ export const route = createRoute({
 
 export type SpawnDatabaseResponse = z.infer<typeof DatabaseSchema>;
 
-export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
-  const info = await c
-    .get("controlPlane")
-    .createDatabase(bearerOf(c), { name: c.req.valid("param").name });
-  return c.json(publicDatabase(c, info), 201);
-};
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) =>
+  c.json(await createDatabase(c, { name: c.req.valid("param").name }), 201);
 
 export default createFunctionApp().openapi(route, handler);

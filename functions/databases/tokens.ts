@@ -1,8 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerOf, bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { AccessSchema } from "../../core/access";
+import { bearerOf } from "../../core/bearer";
+import { ApiError } from "../../core/errors";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { libsqlUrl } from "../lib/databases";
-import { ApiError } from "../lib/errors";
-import { DatabaseNameParam, problems } from "../lib/schemas";
+import { manifestRoute } from "../route-table";
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -17,7 +20,7 @@ const ExpiresIn = z
 
 const TokenBody = z
   .object({
-    access: z.enum(["read-only", "full-access"]).optional().openapi({ default: "full-access" }),
+    access: AccessSchema.optional().openapi({ default: "full-access" }),
     expiresIn: ExpiresIn,
   })
   .openapi("CreateTokenRequest");
@@ -28,7 +31,7 @@ const TokenResponse = z
     url: z
       .string()
       .openapi({ description: "Use with @libsql/client: createClient({ url, authToken: token })" }),
-    access: z.enum(["read-only", "full-access"]),
+    access: AccessSchema,
     expiresAt: z
       .number()
       .int()
@@ -38,8 +41,7 @@ const TokenResponse = z
   .openapi("DatabaseToken");
 
 export const route = createRoute({
-  method: "post",
-  path: "/admin/databases/{name}/tokens",
+  ...manifestRoute("databases/tokens"),
   summary: "Mint a token for one database",
   description:
     "The token works with this API's /api/db/{name}/ routes and with @libsql/client at `url`.",

@@ -1,30 +1,29 @@
 /**
- * The WebSocket side of the /db/{name}/ proxy in the Node host (Workers runtimes use
- * WebSocketPair in functions/libsql/proxy.ts): Node hands upgrade requests to the server's
- * `upgrade` listener, outside the Hono app, so this file answers them by the same rules.
+ * The relay's adapter for the Node host (`ws`; Workers: functions/lib/websocket/workers.ts).
+ * Node hands upgrade requests to the server's `upgrade` listener, outside the Hono app, so
+ * this file routes them by the same manifest and answers them with the same handshake checks
+ * (acceptHandshake) and the same relay (openRelay).
  */
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import type { AuthFailureThrottle } from "../../core/auth-throttle";
+import { toApiError } from "../../core/app";
+import { ApiError, toProblem } from "../../core/errors";
 import { endRawSocket } from "../../core/http-server";
-import { toApiError } from "../lib/app";
-import { sharedThrottle } from "../lib/auth-throttle";
+import { databaseNameFromSegment, splitProxyPath } from "../../core/names";
 import { ControlPlaneClient } from "../lib/control-plane-client";
 import { checkCredentialSize } from "../lib/credentials";
-import { resolveHello } from "../lib/database";
-import { functionsConfig } from "../lib/env";
-import { ApiError, toProblem } from "../lib/errors";
-import { chooseSubprotocol, HranaRelay, type RelaySocket } from "../lib/hrana-relay";
-import { databaseNameFromSegment, splitProxyPath } from "../lib/names";
+import { type FunctionsConfig, functionsConfig } from "../lib/env";
+import { acceptHandshake } from "../lib/websocket/handshake";
+import { openRelay } from "../lib/websocket/open";
+import { chooseSubprotocol, type RelaySocket } from "../lib/websocket/relay";
+import { matchRoute } from "../route-table";
 
 /** Relays for every WebSocket on /db/{name}/ of one Node host. */
 export class HranaWebSocketRelays {
   private readonly wss: WebSocketServer;
   private readonly controlPlane: ControlPlaneClient;
-  private readonly cacheMs: number;
-  /** The same failed-auth budget per client as the HTTP routes of this process. */
-  private readonly throttle: AuthFailureThrottle;
+  private readonly config: FunctionsConfig;
 
   constructor(env: Record<string, unknown>) {
     const config = functionsConfig(env);
@@ -32,14 +31,11 @@ export class HranaWebSocketRelays {
       noServer: true,
       // A message is a request: no larger than a request body (ws's default is 100 MiB).
       maxPayload: config.MAX_BODY_BYTES,
+      // acceptHandshake chose already; ws only needs it again.
       handleProtocols: (offered) => chooseSubprotocol([...offered].join(",")) ?? false,
     });
     this.controlPlane = new ControlPlaneClient(config.CONTROL_PLANE_URL.replace(/\/$/, ""));
-    this.cacheMs = config.RESOLVE_CACHE_MS;
-    this.throttle = sharedThrottle({
-      burst: config.AUTH_FAILURE_BURST,
-      perMinute: config.AUTH_FAILURES_PER_MINUTE,
-    });
+    this.config = config;
   }
 
   /**
@@ -59,36 +55,32 @@ export class HranaWebSocketRelays {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const pathname = upgradePathname(req.url);
-    const { segment, rest } = splitProxyPath(pathname);
-    if (!pathname.startsWith("/db/") || rest !== "/")
+    const match = matchRoute("GET", pathname);
+    if (!match || !("spec" in match) || match.spec.entry !== "libsql/proxy")
       throw new ApiError("NOT_FOUND", "WebSockets are served on /db/{name}/ only");
+    const { segment, rest } = splitProxyPath(pathname);
     const name = databaseNameFromSegment(segment);
     // As dispatch does for every request on the HTTP side (the token itself comes in hello).
     checkCredentialSize(req.headers.authorization);
-    const protocol = chooseSubprotocol(req.headers["sec-websocket-protocol"]);
-    if (protocol === undefined)
-      throw new ApiError(
-        "BAD_REQUEST",
-        "Only the hrana3, hrana2 and hrana1 subprotocols are supported",
-      );
-    const address = req.socket.remoteAddress ?? "unknown";
-    // ws answers malformed handshakes (key, version, method) with a 400 itself.
+    const protocol = acceptHandshake({
+      method: req.method ?? "",
+      rest,
+      header: (h) => {
+        const value = req.headers[h];
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+    });
     this.wss.handleUpgrade(req, socket, head, (client) => {
-      const relay = new HranaRelay({
+      const relay = openRelay({
         client: {
           send: (t) => client.send(t),
           close: (code, reason) => closeQuietly(client, code, reason),
         },
-        protocol: protocol ?? "hrana1",
-        resolve: (jwt) =>
-          resolveHello({
-            controlPlane: this.controlPlane.forClient(address),
-            cacheMs: this.cacheMs,
-            name,
-            jwt,
-            throttle: this.throttle,
-            client: address,
-          }),
+        protocol,
+        name,
+        clientAddress: req.socket.remoteAddress ?? "unknown",
+        controlPlane: this.controlPlane,
+        config: this.config,
         connect: (url, subprotocol, events) => connectUpstream(url, subprotocol, events),
       });
       client.on("message", (data, isBinary) => {

@@ -1,12 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createApp } from "../../core/app";
 import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
-import { createApp } from "./app";
-import { sharedThrottle, throttleFailedAuth } from "./auth-throttle";
+import { ApiError } from "../../core/errors";
+import { sharedThrottle, throttleFailedAuth } from "../../core/throttle-middleware";
 import { ControlPlaneClient } from "./control-plane-client";
 import { type FunctionsConfig, functionsConfig } from "./env";
-import { ApiError } from "./errors";
 
 /** Hono environment of every function: bindings in, parsed config and clients out. */
 export interface FunctionsEnv {
@@ -66,22 +66,7 @@ export function clientAddress(c: Context): string {
   return c.req.header(CLIENT_ADDRESS_HEADER) || "unknown";
 }
 
-/** The bearer token of the request, if any. */
-export function bearerOf(c: Context): string | undefined {
-  const header = c.req.header("authorization");
-  const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-  return match?.[1]?.trim();
-}
-
-export function requireBearer(c: Context): string {
-  const token = bearerOf(c);
-  if (!token) throw new ApiError("UNAUTHORIZED", "Send a token as `Authorization: Bearer <token>`");
-  return token;
-}
-
 /** The public base URL (for URLs handed to users): configured, or the request's origin. */
 export function publicBaseUrl(c: FunctionsContext): string {
   return (c.get("config").DBFORGE_PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/$/, "");
 }
-
-export const bearerSecurity = [{ bearerAuth: [] }];

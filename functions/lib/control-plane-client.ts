@@ -1,32 +1,17 @@
 import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
-import { ApiError, type ErrorCode, isErrorCode } from "./errors";
+import {
+  CONTROL_PLANE_API,
+  type ControlPlaneRoute,
+  type CreateDatabaseRequest,
+  controlPlanePath,
+  type DatabaseInfo,
+  type MintedToken,
+  type MintTokenRequest,
+  type Resolved,
+} from "../../core/control-plane";
+import { ApiError, type ErrorCode, isErrorCode } from "../../core/errors";
 
-/** The control plane API as the functions see it (see control-plane/src/routes). */
-export interface DatabaseInfo {
-  name: string;
-  status: "creating" | "running" | "stopped" | "deleting";
-  createdAt: string;
-  lastActiveAt: string;
-  sizeBytes: number;
-  url: string | null;
-  workerId: string | null;
-  restarts: number;
-  lastError: string | null;
-  memoryMb: number;
-}
-
-export interface Resolved {
-  url: string;
-  token: string;
-  access: "read" | "write";
-  expiresAt: number | null;
-}
-
-export interface MintedToken {
-  token: string;
-  access: "read-only" | "full-access";
-  expiresAt: number | null;
-}
+export type { DatabaseInfo, MintedToken, Resolved } from "../../core/control-plane";
 
 /**
  * Calls the control plane with the caller's own credentials (the functions hold none): the
@@ -47,47 +32,46 @@ export class ControlPlaneClient {
     return new ControlPlaneClient(this.baseUrl, clientAddress);
   }
 
-  createDatabase(
-    bearer: string | undefined,
-    body: { name: string; memoryMb?: number },
-  ): Promise<DatabaseInfo> {
-    return this.call("POST", "/v1/databases", bearer, body);
+  createDatabase(bearer: string | undefined, body: CreateDatabaseRequest): Promise<DatabaseInfo> {
+    return this.call("createDatabase", bearer, undefined, body);
   }
 
   listDatabases(bearer: string | undefined): Promise<{ databases: DatabaseInfo[] }> {
-    return this.call("GET", "/v1/databases", bearer);
+    return this.call("listDatabases", bearer);
   }
 
   getDatabase(bearer: string | undefined, name: string): Promise<DatabaseInfo> {
-    return this.call("GET", `/v1/databases/${encodeURIComponent(name)}`, bearer);
+    return this.call("getDatabase", bearer, name);
   }
 
   async deleteDatabase(bearer: string | undefined, name: string): Promise<void> {
-    await this.call("DELETE", `/v1/databases/${encodeURIComponent(name)}`, bearer);
+    await this.call("deleteDatabase", bearer, name);
   }
 
   mintToken(
     bearer: string | undefined,
     name: string,
-    body: { access: "read-only" | "full-access"; expiresIn: number | null },
+    body: MintTokenRequest,
   ): Promise<MintedToken> {
-    return this.call("POST", `/v1/databases/${encodeURIComponent(name)}/tokens`, bearer, body);
+    return this.call("mintToken", bearer, name, body);
   }
 
   async revokeTokens(bearer: string | undefined, name: string): Promise<void> {
-    await this.call("POST", `/v1/databases/${encodeURIComponent(name)}/tokens/revoke`, bearer);
+    await this.call("revokeTokens", bearer, name);
   }
 
   resolve(bearer: string | undefined, name: string): Promise<Resolved> {
-    return this.call("POST", `/v1/databases/${encodeURIComponent(name)}/resolve`, bearer);
+    return this.call("resolve", bearer, name);
   }
 
   private async call<T>(
-    method: string,
-    path: string,
+    route: ControlPlaneRoute,
     bearer: string | undefined,
+    name?: string,
     body?: unknown,
   ): Promise<T> {
+    const method = CONTROL_PLANE_API[route].method.toUpperCase();
+    const path = controlPlanePath(route, name);
     const headers: Record<string, string> = {};
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (this.clientAddress) headers[CLIENT_ADDRESS_HEADER] = this.clientAddress;

@@ -1,4 +1,4 @@
-import { ApiError } from "./errors";
+import { ApiError } from "../../core/errors";
 
 /**
  * The longest credential worth checking. Every token DB-Forge mints is far shorter (admin

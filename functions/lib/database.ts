@@ -1,10 +1,12 @@
 import { type Client, createClient } from "@libsql/client/web";
+import type { Access } from "../../core/access";
 import type { AuthFailureThrottle } from "../../core/auth-throttle";
-import { rateLimited } from "./auth-throttle";
-import { type FunctionsContext, requireBearer } from "./context";
+import { requireBearer } from "../../core/bearer";
+import { ApiError } from "../../core/errors";
+import { validateDatabaseName } from "../../core/names";
+import { rateLimited } from "../../core/throttle-middleware";
+import type { FunctionsContext } from "./context";
 import type { ControlPlaneClient, Resolved } from "./control-plane-client";
-import { ApiError } from "./errors";
-import { validateDatabaseName } from "./names";
 import { connectionFailure, toApiSqlError } from "./sql-errors";
 
 interface CacheEntry {
@@ -76,25 +78,37 @@ function forget(name: string, bearer: string): void {
   cache.delete(`${name}\u0000${bearer}`);
 }
 
-/** Where a database's worker is, with a token carrying the caller's access (for the proxy). */
+/**
+ * Everything database access needs, as plain values: who asks (their own token: admin or
+ * database) and how to reach the control plane. From a request: callerOf(c).
+ */
+export interface DatabaseCaller {
+  controlPlane: ControlPlaneClient;
+  /** How long a resolved worker is reused (RESOLVE_CACHE_MS). */
+  cacheMs: number;
+  bearer: string;
+}
+
+/** The caller of a function's request. */
+export const callerOf = (c: FunctionsContext): DatabaseCaller => ({
+  controlPlane: c.get("controlPlane"),
+  cacheMs: c.get("config").RESOLVE_CACHE_MS,
+  bearer: requireBearer(c),
+});
+
+/** Where a database's worker is, with a token carrying the caller's access. */
 export async function resolveDatabase(
-  c: FunctionsContext,
+  caller: DatabaseCaller,
   name: string,
   fresh = false,
 ): Promise<Resolved> {
   validateDatabaseName(name);
-  return cachedResolve(
-    c.get("controlPlane"),
-    c.get("config").RESOLVE_CACHE_MS,
-    name,
-    requireBearer(c),
-    fresh,
-  );
+  return cachedResolve(caller.controlPlane, caller.cacheMs, name, caller.bearer, fresh);
 }
 
 export interface DatabaseHandle {
   client: Client;
-  access: "read" | "write";
+  access: Access;
 }
 
 /** Worker error codes meaning it no longer accepts the token resolve minted (revoke, re-create). */
@@ -118,30 +132,30 @@ const isStaleTokenError = (err: unknown): boolean =>
  * (the proxy passes responses through).
  */
 export async function callWorker<T>(
-  c: FunctionsContext,
+  caller: DatabaseCaller,
   name: string,
   send: (resolved: Resolved) => Promise<T>,
   rejectedToken: (result: T) => boolean = () => false,
 ): Promise<T> {
-  const bearer = requireBearer(c);
-  let resolved = await resolveDatabase(c, name);
+  const { bearer } = caller;
+  let resolved = await resolveDatabase(caller, name);
   for (let attempt = 0; ; attempt++) {
     try {
       const result = await send(resolved);
       if (attempt > 0 || !rejectedToken(result)) return result;
       forget(name, bearer);
-      resolved = await resolveDatabase(c, name, true);
+      resolved = await resolveDatabase(caller, name, true);
     } catch (err) {
       if (attempt === 0 && isStaleTokenError(err)) {
         forget(name, bearer);
-        resolved = await resolveDatabase(c, name, true);
+        resolved = await resolveDatabase(caller, name, true);
         continue;
       }
       const failure = connectionFailure(err);
       if (!failure) throw err;
       forget(name, bearer);
       if (attempt === 0) {
-        const fresh = await resolveDatabase(c, name, true);
+        const fresh = await resolveDatabase(caller, name, true);
         if (failure === "refused" || fresh.url !== resolved.url) {
           resolved = fresh;
           continue;
@@ -157,12 +171,12 @@ export async function callWorker<T>(
 
 /** Runs `work` with a @libsql/client for the database and the caller's access; SQL errors become API errors. */
 export async function withDatabase<T>(
-  c: FunctionsContext,
+  caller: DatabaseCaller,
   name: string,
   work: (db: DatabaseHandle) => Promise<T>,
 ): Promise<T> {
   try {
-    return await callWorker(c, name, async (resolved) => {
+    return await callWorker(caller, name, async (resolved) => {
       const client = createClient({
         url: resolved.url,
         authToken: resolved.token,

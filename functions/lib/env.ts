@@ -25,6 +25,9 @@ const EnvSchema = z.object({
 
 export type FunctionsConfig = z.output<typeof EnvSchema>;
 
+/** The names of the functions' settings (what a Node host copies from its environment). */
+export const FUNCTIONS_SETTINGS = Object.keys(EnvSchema.shape) as Array<keyof FunctionsConfig>;
+
 const parsed = new WeakMap<object, FunctionsConfig>();
 
 export function functionsConfig(bindings: unknown): FunctionsConfig {

@@ -1,5 +1,5 @@
 import type { InValue } from "@libsql/client/web";
-import { ApiError } from "./errors";
+import { ApiError } from "../../core/errors";
 import { quoteIdent } from "./sql";
 import type { ColumnInfo } from "./tables";
 

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Client } from "@libsql/client/web";
-import { ApiError } from "./errors";
+import { ApiError } from "../../core/errors";
 import { parseFilters, type Where } from "./filters";
 import { quoteIdent } from "./sql";
 import { describeTable, type TableInfo } from "./tables";

@@ -1,4 +1,4 @@
-import { ApiError, type ErrorCode } from "./errors";
+import { ApiError, type ErrorCode } from "../../core/errors";
 
 /** Codes reported by workers (Hrana) and the status the REST API gives them. */
 const BY_CODE: Record<string, ErrorCode> = {

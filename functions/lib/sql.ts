@@ -1,4 +1,4 @@
-import { ApiError } from "./errors";
+import { ApiError } from "../../core/errors";
 
 /**
  * Identifiers from requests (table and column names) are only ever used quoted, so no name can

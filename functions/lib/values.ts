@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { InValue, Value } from "@libsql/client/web";
-import { ApiError } from "./errors";
+import { ApiError } from "../../core/errors";
 
 /**
  * SQL values in the REST API's JSON:

@@ -1,14 +1,15 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
 import { FILTER_DESCRIPTION } from "../lib/filters";
 import { FilteredWriteQuery, tableForRows, writeFilter } from "../lib/rows";
-import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
+import { manifestRoute } from "../route-table";
 
 export const route = createRoute({
-  method: "delete",
-  path: "/api/db/{name}/tables/{table}/rows",
+  ...manifestRoute("rows/delete"),
   summary: "Delete the rows matching the filters",
   description: `${FILTER_DESCRIPTION} Without any filter the request is refused unless ?all=true.`,
   tags: ["Rows"],
@@ -28,7 +29,7 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name, table } = c.req.valid("param");
-  const rowsAffected = await withDatabase(c, name, async ({ client }) => {
+  const rowsAffected = await withDatabase(callerOf(c), name, async ({ client }) => {
     const info = await tableForRows(client, table, true);
     const where = writeFilter(c.req.queries(), info, "delete");
     const rs = await client.execute({

@@ -1,11 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
 import { QueryResultSchema, toQueryResult } from "../lib/results";
 import { columnIdent, RowSchema, tableForRows } from "../lib/rows";
-import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
 import { toInValue } from "../lib/values";
+import { manifestRoute } from "../route-table";
 
 const InsertBody = z
   .union([
@@ -26,8 +28,7 @@ const InsertResult = z
   .openapi("InsertRowsResult");
 
 export const route = createRoute({
-  method: "post",
-  path: "/api/db/{name}/tables/{table}/rows",
+  ...manifestRoute("rows/insert"),
   summary: "Insert one or many rows (atomically)",
   tags: ["Rows"],
   security: bearerSecurity,
@@ -52,7 +53,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
     : "rows" in body && Array.isArray(body.rows)
       ? body.rows
       : [body as z.infer<typeof RowSchema>];
-  const result = await withDatabase(c, name, async ({ client }) => {
+  const result = await withDatabase(callerOf(c), name, async ({ client }) => {
     const info = await tableForRows(client, table, true);
     const statements = rows.map((row) => {
       const keys = Object.keys(row);

@@ -1,12 +1,14 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
-import { ApiError } from "../lib/errors";
+import { ApiError } from "../../core/errors";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
 import { FILTER_DESCRIPTION, parseFilters } from "../lib/filters";
 import { QueryResultSchema, toQueryResult } from "../lib/results";
 import { columnIdent, tableForRows } from "../lib/rows";
-import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
+import { manifestRoute } from "../route-table";
 
 const RESERVED = new Set(["limit", "offset", "order", "select", "cursor", "count"]);
 const ROWID = "__dbforge_rowid";
@@ -50,8 +52,7 @@ const ListResult = z
   .openapi("RowPage");
 
 export const route = createRoute({
-  method: "get",
-  path: "/api/db/{name}/tables/{table}/rows",
+  ...manifestRoute("rows/list"),
   summary: "Read rows: filters, order, limit/offset or cursor pagination",
   description: FILTER_DESCRIPTION,
   tags: ["Rows"],
@@ -82,7 +83,7 @@ function decodeCursor(cursor: string): bigint {
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name, table } = c.req.valid("param");
   const { limit = 100, offset = 0, ...query } = c.req.valid("query");
-  const page = await withDatabase(c, name, async ({ client }) => {
+  const page = await withDatabase(callerOf(c), name, async ({ client }) => {
     const info = await tableForRows(client, table, false);
     const where = parseFilters(c.req.queries(), RESERVED, info.columns);
     const select = query.select

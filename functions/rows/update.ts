@@ -1,20 +1,21 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
-import { ApiError } from "../lib/errors";
+import { ApiError } from "../../core/errors";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
 import { FILTER_DESCRIPTION } from "../lib/filters";
 import { columnIdent, FilteredWriteQuery, RowSchema, tableForRows, writeFilter } from "../lib/rows";
-import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
 import { toInValue } from "../lib/values";
+import { manifestRoute } from "../route-table";
 
 const UpdateBody = z.union([z.object({ set: RowSchema }), RowSchema]).openapi("UpdateRowsRequest", {
   description: 'The new values: {"set": {...}} or the values object itself',
 });
 
 export const route = createRoute({
-  method: "patch",
-  path: "/api/db/{name}/tables/{table}/rows",
+  ...manifestRoute("rows/update"),
   summary: "Update the rows matching the filters",
   description: `${FILTER_DESCRIPTION} Without any filter the request is refused unless ?all=true.`,
   tags: ["Rows"],
@@ -48,7 +49,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   ) as z.infer<typeof RowSchema>;
   if (Object.keys(values).length === 0)
     throw new ApiError("BAD_REQUEST", "Nothing to update: give at least one column");
-  const rowsAffected = await withDatabase(c, name, async ({ client }) => {
+  const rowsAffected = await withDatabase(callerOf(c), name, async ({ client }) => {
     const info = await tableForRows(client, table, true);
     const where = writeFilter(c.req.queries(), info, "update");
     const assignments = Object.keys(values).map((k) => `${columnIdent(info, k)} = ?`);

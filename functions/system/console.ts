@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { ApiError } from "../../core/errors";
 import { createFunctionApp, type FunctionsContext, type FunctionsEnv } from "../lib/context";
-import { ApiError } from "../lib/errors";
+import { manifestRoute } from "../route-table";
 
 /**
  * The web console: a static single-page app (built by Vite from functions/console into
@@ -8,8 +9,7 @@ import { ApiError } from "../lib/errors";
  * directory-backed binding in the Node host and under Miniflare.
  */
 export const route = createRoute({
-  method: "get",
-  path: "/",
+  ...manifestRoute("system/console"),
   summary: "The web console",
   tags: ["System"],
   responses: {

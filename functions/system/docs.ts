@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { manifestRoute } from "../route-table";
 import { DOCS_HTML } from "./docs-page";
 
 export const route = createRoute({
-  method: "get",
-  path: "/docs",
+  ...manifestRoute("system/docs"),
   summary: "Interactive API reference",
   tags: ["System"],
   responses: {

@@ -1,11 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { manifestRoute } from "../route-table";
 
 const Health = z.object({ status: z.literal("ok") }).openapi("Health");
 
 export const route = createRoute({
-  method: "get",
-  path: "/health",
+  ...manifestRoute("system/health"),
   summary: "Liveness of the API",
   tags: ["System"],
   responses: { 200: { description: "Up", content: { "application/json": { schema: Health } } } },

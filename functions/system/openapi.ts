@@ -1,12 +1,17 @@
-import { createRoute, OpenAPIHono, type RouteHandler, z } from "@hono/zod-openapi";
-import { API_ROUTES } from "../api-routes";
+import {
+  createRoute,
+  OpenAPIHono,
+  type RouteConfig,
+  type RouteHandler,
+  z,
+} from "@hono/zod-openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { manifestRoute } from "../route-table";
 
-/** The OpenAPI 3.1 document of every route, from the routes' own definitions. */
-export function buildDocument(serverUrl: string) {
+/** The OpenAPI 3.1 document of `routes` (every entry's, see ENTRY_ROUTES). */
+export function buildDocument(serverUrl: string, routes: RouteConfig[]) {
   const registry = new OpenAPIHono();
-  for (const definition of [...API_ROUTES, route])
-    registry.openAPIRegistry.registerPath(definition);
+  for (const definition of routes) registry.openAPIRegistry.registerPath(definition);
   registry.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
@@ -26,8 +31,7 @@ export function buildDocument(serverUrl: string) {
 }
 
 export const route = createRoute({
-  method: "get",
-  path: "/openapi.json",
+  ...manifestRoute("system/openapi"),
   summary: "This API's OpenAPI 3.1 document",
   tags: ["System"],
   responses: {
@@ -40,9 +44,13 @@ export const route = createRoute({
 
 let cached: { origin: string; doc: unknown } | undefined;
 
-export const handler: RouteHandler<typeof route, FunctionsEnv> = (c) => {
+export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const origin = c.get("config").DBFORGE_PUBLIC_URL ?? new URL(c.req.url).origin;
-  if (cached?.origin !== origin) cached = { origin, doc: buildDocument(origin) };
+  if (cached?.origin !== origin) {
+    // Loaded when first asked for: the entries include this module.
+    const { ENTRY_ROUTES } = await import("../entries");
+    cached = { origin, doc: buildDocument(origin, ENTRY_ROUTES) };
+  }
   return c.json(cached.doc as Record<string, unknown>, 200);
 };
 

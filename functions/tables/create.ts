@@ -1,10 +1,12 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
-import { ApiError } from "../lib/errors";
-import { DATA_ERRORS, DatabaseNameParam, problems } from "../lib/schemas";
+import { ApiError } from "../../core/errors";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
+import { DATA_ERRORS } from "../lib/schemas";
 import { quoteIdent, sqlLiteral } from "../lib/sql";
 import { describeTable } from "../lib/tables";
+import { manifestRoute } from "../route-table";
 import { TableSchema } from "./get";
 
 /** SQL expressions allowed as defaults besides literals. */
@@ -61,8 +63,7 @@ const CreateTableBody = z
   .openapi("CreateTableRequest");
 
 export const route = createRoute({
-  method: "post",
-  path: "/api/db/{name}/tables",
+  ...manifestRoute("tables/create"),
   summary: "Create a table from a column spec",
   tags: ["Tables"],
   security: bearerSecurity,
@@ -134,7 +135,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
   const spec = c.req.valid("json");
   const sql = createTableSql(spec);
-  const table = await withDatabase(c, name, async ({ client }) => {
+  const table = await withDatabase(callerOf(c), name, async ({ client }) => {
     try {
       await client.execute(sql);
     } catch (err) {

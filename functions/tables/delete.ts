@@ -1,13 +1,14 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
-import { ApiError } from "../lib/errors";
-import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { ApiError } from "../../core/errors";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
+import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
+import { manifestRoute } from "../route-table";
 
 export const route = createRoute({
-  method: "delete",
-  path: "/api/db/{name}/tables/{table}",
+  ...manifestRoute("tables/delete"),
   summary: "Drop a table (or view)",
   tags: ["Tables"],
   security: bearerSecurity,
@@ -17,7 +18,7 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name, table } = c.req.valid("param");
-  await withDatabase(c, name, async ({ client }) => {
+  await withDatabase(callerOf(c), name, async ({ client }) => {
     const rs = await client.execute({
       sql: "SELECT type FROM sqlite_schema WHERE name = ? AND type IN ('table', 'view')",
       args: [table],

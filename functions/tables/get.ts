@@ -1,8 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
-import { DATA_ERRORS, DatabaseNameParam, problems, TableNameParam } from "../lib/schemas";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
+import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { describeTable } from "../lib/tables";
+import { manifestRoute } from "../route-table";
 
 export const TableSchema = z
   .object({
@@ -48,8 +50,7 @@ export const TableSchema = z
   .openapi("Table");
 
 export const route = createRoute({
-  method: "get",
-  path: "/api/db/{name}/tables/{table}",
+  ...manifestRoute("tables/get"),
   summary: "Describe a table: columns, indexes, foreign keys",
   tags: ["Tables"],
   security: bearerSecurity,
@@ -64,7 +65,10 @@ export type GetTableResponse = z.infer<typeof TableSchema>;
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name, table } = c.req.valid("param");
-  return c.json(await withDatabase(c, name, ({ client }) => describeTable(client, table)), 200);
+  return c.json(
+    await withDatabase(callerOf(c), name, ({ client }) => describeTable(client, table)),
+    200,
+  );
 };
 
 export default createFunctionApp().openapi(route, handler);

@@ -1,8 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { bearerSecurity, createFunctionApp, type FunctionsEnv } from "../lib/context";
-import { withDatabase } from "../lib/database";
-import { DATA_ERRORS, DatabaseNameParam, problems } from "../lib/schemas";
+import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { createFunctionApp, type FunctionsEnv } from "../lib/context";
+import { callerOf, withDatabase } from "../lib/database";
+import { DATA_ERRORS } from "../lib/schemas";
 import { USER_TABLES } from "../lib/sql";
+import { manifestRoute } from "../route-table";
 
 const TableList = z
   .object({
@@ -13,8 +15,7 @@ const TableList = z
   .openapi("TableList");
 
 export const route = createRoute({
-  method: "get",
-  path: "/api/db/{name}/tables",
+  ...manifestRoute("tables/list"),
   summary: "List tables and views",
   tags: ["Tables"],
   security: bearerSecurity,
@@ -31,7 +32,7 @@ export const route = createRoute({
 export type ListTablesResponse = z.infer<typeof TableList>;
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
-  const tables = await withDatabase(c, c.req.valid("param").name, async ({ client }) => {
+  const tables = await withDatabase(callerOf(c), c.req.valid("param").name, async ({ client }) => {
     const rs = await client.execute(
       `SELECT s.name, s.type, (SELECT count(*) FROM pragma_table_info(s.name)) AS columns FROM sqlite_schema s WHERE s.type IN ('table', 'view') AND ${USER_TABLES.replaceAll("name", "s.name")} ORDER BY s.name`,
     );

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { listenAddressSchema } from "../../core/listen-address";
 
 const UNITS: Record<string, number> = {
   b: 1,
@@ -34,18 +35,7 @@ const byteSize = z
     return Math.floor(Number(match[1]) * unit);
   });
 
-const listenAddr = z
-  .string()
-  .trim()
-  .transform((text, ctx) => {
-    const match = /^(.*):(\d{1,5})$/.exec(text);
-    const port = Number(match?.[2]);
-    if (!match || port > 65535) {
-      ctx.addIssue({ code: "custom", message: `expected host:port, got "${text}"` });
-      return z.NEVER;
-    }
-    return { host: match[1]?.replace(/^\[(.*)\]$/, "$1") || "0.0.0.0", port };
-  });
+const listenAddr = listenAddressSchema("0.0.0.0");
 
 const millis = z.coerce.number().int().positive();
 

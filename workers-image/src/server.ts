@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
+import { parsePublicKeys } from "../../core/jwt";
 import { Authenticator } from "./auth/authenticator";
-import { parsePublicKeys } from "./auth/jwt";
 import { Database } from "./engine/database";
 import { ResponseLimits } from "./engine/limits";
 import { SQLITE_HEAP_SHARE, type WorkerConfig } from "./env";

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { signJwt, type TokenClaims } from "../src/auth/jwt";
+import { signJwt, type TokenClaims } from "../../core/jwt";
 
 /** The bundled worker (`npm run build`), run exactly as the process driver and the image run it. */
 export const WORKER_BUNDLE = resolve(import.meta.dirname, "../../dist/worker/worker.mjs");

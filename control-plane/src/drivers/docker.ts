@@ -1,6 +1,7 @@
 import { join } from "node:path";
+import { Readable, Writable } from "node:stream";
 import type Dockerode from "dockerode";
-import { ApiError } from "../../../functions/lib/errors";
+import { DomainError } from "../../../core/errors";
 import { secureDataDir } from "./data-dir";
 import { traefikLabels } from "./traefik-labels";
 import {
@@ -63,7 +64,7 @@ export class DockerDriver implements WorkerDriver {
       await this.options.docker.getImage(this.options.image).inspect();
     } catch (err) {
       if (statusOf(err) === 404) {
-        throw new ApiError(
+        throw new DomainError(
           "WORKER_IMAGE_MISSING",
           `The worker image ${this.options.image} is not on the Docker engine; build it with \`npm run image\``,
         );
@@ -90,7 +91,7 @@ export class DockerDriver implements WorkerDriver {
         user.uid === process.getuid?.() ? null : user,
       );
     } catch (err) {
-      throw new ApiError(
+      throw new DomainError(
         "WORKER_START_FAILED",
         `Could not prepare the database's directory: ${(err as Error).message}`,
       );
@@ -141,7 +142,7 @@ export class DockerDriver implements WorkerDriver {
       });
     } catch (err) {
       if (statusOf(err) === 404) {
-        throw new ApiError(
+        throw new DomainError(
           "WORKER_IMAGE_MISSING",
           `The worker image ${this.options.image} is not on the Docker engine`,
         );
@@ -154,19 +155,22 @@ export class DockerDriver implements WorkerDriver {
       await container.remove({ force: true }).catch(() => {});
       const message = messageOf(err);
       if (/port is already allocated|address already in use|no available port/i.test(message)) {
-        throw new ApiError(
+        throw new DomainError(
           "PORT_EXHAUSTED",
           `Docker could not publish a port for the worker: ${message}`,
         );
       }
-      throw new ApiError("WORKER_START_FAILED", `The worker container failed to start: ${message}`);
+      throw new DomainError(
+        "WORKER_START_FAILED",
+        `The worker container failed to start: ${message}`,
+      );
     }
     const url = await this.urlOf(container);
     const healthy = await waitForHealth(url, this.options.startTimeoutMs ?? 15_000, () => false);
     if (!healthy) {
       const logs = await this.logsOf(container);
       await container.remove({ force: true }).catch(() => {});
-      throw new ApiError(
+      throw new DomainError(
         "WORKER_START_FAILED",
         `The worker container did not become healthy:\n${logs}`,
       );
@@ -239,7 +243,7 @@ export class DockerDriver implements WorkerDriver {
     const info = await container.inspect();
     const binding = info.NetworkSettings.Ports[WORKER_PORT]?.find((b) => b.HostIp === "127.0.0.1");
     if (!binding)
-      throw new ApiError("WORKER_START_FAILED", "The worker container has no published port");
+      throw new DomainError("WORKER_START_FAILED", "The worker container has no published port");
     return `http://127.0.0.1:${binding.HostPort}`;
   }
 
@@ -250,14 +254,19 @@ export class DockerDriver implements WorkerDriver {
         stderr: true,
         tail: 30,
       })) as unknown as Buffer;
-      // Multiplexed stream: strip the 8-byte frame headers.
-      const lines: string[] = [];
-      for (let i = 0; i + 8 <= buffer.length; ) {
-        const size = buffer.readUInt32BE(i + 4);
-        lines.push(buffer.subarray(i + 8, i + 8 + size).toString("utf8"));
-        i += 8 + size;
-      }
-      return lines.join("").trim();
+      // Without a TTY the logs come multiplexed (stdout and stderr frames): dockerode splits them.
+      let text = "";
+      const collect = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          text += chunk.toString("utf8");
+          done();
+        },
+      });
+      const source = Readable.from([buffer]);
+      const ended = new Promise((done) => source.once("end", done));
+      this.options.docker.modem.demuxStream(source, collect, collect);
+      await ended;
+      return text.trim();
     } catch {
       return "";
     }
@@ -273,9 +282,9 @@ function messageOf(err: unknown): string {
   return json?.message ?? (err as Error)?.message ?? String(err);
 }
 
-function dockerUnavailable(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  return new ApiError(
+function dockerUnavailable(err: unknown): DomainError {
+  if (err instanceof DomainError) return err;
+  return new DomainError(
     "DOCKER_UNAVAILABLE",
     `The Docker engine is not reachable: ${messageOf(err)}`,
   );

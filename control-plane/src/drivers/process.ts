@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
-import { ApiError } from "../../../functions/lib/errors";
+import { DomainError } from "../../../core/errors";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
 import {
@@ -83,7 +83,7 @@ export class ProcessDriver implements WorkerDriver {
 
   async check(): Promise<void> {
     if (!existsSync(this.options.bundle)) {
-      throw new ApiError(
+      throw new DomainError(
         "WORKER_START_FAILED",
         `The worker bundle ${this.options.bundle} is missing; build it with \`npm run build\``,
       );
@@ -140,7 +140,10 @@ export class ProcessDriver implements WorkerDriver {
     } catch (err) {
       throw (
         diskError(err) ??
-        new ApiError("WORKER_START_FAILED", `Could not start the worker: ${(err as Error).message}`)
+        new DomainError(
+          "WORKER_START_FAILED",
+          `Could not start the worker: ${(err as Error).message}`,
+        )
       );
     }
     child.unref();
@@ -164,7 +167,7 @@ export class ProcessDriver implements WorkerDriver {
     const url = `http://127.0.0.1:${actualPort}`;
     if (!(await waitForHealth(url, this.options.startTimeoutMs ?? 10_000, dead))) {
       await this.stop(spec.name);
-      throw new ApiError(
+      throw new DomainError(
         "WORKER_START_FAILED",
         `The worker did not become healthy:\n${this.logTail(logPath, logOffset)}`,
       );
@@ -276,17 +279,17 @@ export class ProcessDriver implements WorkerDriver {
       const match = /"msg":"listening","addr":"[^"]*:(\d+)"/.exec(log);
       if (match) return Number(match[1]);
       if (dead()) {
-        const failure = new ApiError(
+        const failure = new DomainError(
           "WORKER_START_FAILED",
           `The worker exited during start-up:\n${log.trim()}`,
         );
         if (/EADDRINUSE|EADDRNOTAVAIL/.test(log))
-          throw new ApiError("PORT_EXHAUSTED", failure.message);
+          throw new DomainError("PORT_EXHAUSTED", failure.message);
         throw diskError(failure) ?? failure;
       }
       await sleep(10);
     }
-    throw new ApiError(
+    throw new DomainError(
       "WORKER_START_FAILED",
       `The worker did not start within the time limit:\n${this.logTail(logPath, offset)}`,
     );
@@ -308,7 +311,7 @@ export class ProcessDriver implements WorkerDriver {
     for (let port = range.from; port <= range.to; port++) {
       if (await isFree(port)) return port;
     }
-    throw new ApiError(
+    throw new DomainError(
       "PORT_EXHAUSTED",
       `Every port in DBFORGE_WORKER_PORTS (${range.from}-${range.to}) is in use`,
     );

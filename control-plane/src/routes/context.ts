@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bearerOf } from "../../../functions/lib/context";
-import { ApiError } from "../../../functions/lib/errors";
+import { bearerOf } from "../../../core/bearer";
+import { ApiError } from "../../../core/errors";
 import { isAdminToken } from "../admin-token";
 import type { DatabaseManager } from "../manager";
 
@@ -28,5 +28,3 @@ export function requireAdmin(c: ControlPlaneContext): void {
   if (!isAdminToken(token, c.get("adminToken")))
     throw new ApiError("UNAUTHORIZED", "The admin token is not valid");
 }
-
-export const bearerSecurity = [{ bearerAuth: [] }];

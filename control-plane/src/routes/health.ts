@@ -1,13 +1,13 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { CONTROL_PLANE_API, HealthSchema } from "../../../core/control-plane";
 import type { ControlPlaneApp } from "./context";
 
-const Health = z.object({ status: z.literal("ok"), driver: z.string() });
-
 export const route = createRoute({
-  method: "get",
-  path: "/health",
+  ...CONTROL_PLANE_API.health,
   summary: "Liveness",
-  responses: { 200: { description: "Up", content: { "application/json": { schema: Health } } } },
+  responses: {
+    200: { description: "Up", content: { "application/json": { schema: HealthSchema } } },
+  },
 });
 
 export function register(app: ControlPlaneApp): void {

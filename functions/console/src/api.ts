@@ -1,16 +1,12 @@
-import { createDbForgeClient, type DbForgeClient } from "../../client";
+import {
+  DbForgeApiError as ApiFailure,
+  createDbForgeClient,
+  type DbForgeClient,
+} from "../../client";
+
+export { unwrap } from "../../client";
 
 const TOKEN_KEY = "dbforge.adminToken";
-
-/** A failed API call: the problem document's code and detail. */
-export class ApiFailure extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
 
 export function storedToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY);
@@ -28,18 +24,6 @@ export function forgetToken(): void {
 
 export function client(token = storedToken() ?? ""): DbForgeClient {
   return createDbForgeClient({ baseUrl: location.origin, token });
-}
-
-/** The data of a call, or an ApiFailure with the problem's code. */
-export async function unwrap<T>(
-  call: Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<T> {
-  const { data, error, response } = await call;
-  if (error !== undefined) {
-    const problem = error as { code?: string; detail?: string };
-    throw new ApiFailure(problem.detail ?? `HTTP ${response.status}`, problem.code);
-  }
-  return data as T;
 }
 
 export const failureOf = (err: unknown): { code?: string; message: string } =>

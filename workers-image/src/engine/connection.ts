@@ -1,10 +1,15 @@
+import { isPureQuery, leavesConnectionState, type StatementInfo } from "../../../core/sql/analyze";
+import {
+  type NativeDatabase,
+  type NativeStatement,
+  type NativeValue,
+  openNative,
+} from "../../../core/sqlite";
 import type { Sandbox } from "../sandbox/authorizer";
 import { checkPragma } from "../sandbox/pragma";
 import { refusalMessage } from "../sandbox/refusal";
-import { isPureQuery, leavesConnectionState, type StatementInfo } from "../sql/analyze";
 import { toSqlError } from "./errors";
 import { type ResponseBudget, valueSize } from "./limits";
-import { type NativeDatabase, type NativeStatement, type NativeValue, openNative } from "./native";
 
 export type SqlValue = NativeValue;
 

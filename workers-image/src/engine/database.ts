@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { openNative } from "../../../core/sqlite";
 import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
 import { Connection } from "./connection";
 import { SqlError, StmtErrorCode } from "./errors";
-import { openNative } from "./native";
 
 export interface DatabaseOptions {
   /** The SQLite database file. */

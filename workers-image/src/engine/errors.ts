@@ -1,5 +1,5 @@
+import type { StatementInfo } from "../../../core/sql/analyze";
 import { refusalReason } from "../sandbox/surface";
-import type { StatementInfo } from "../sql/analyze";
 
 /**
  * An error in executing one SQL statement. `code` is what Hrana clients see as `error.code`:

@@ -1,8 +1,8 @@
+import { analyzeSqlCached, isExplain, type StatementInfo } from "../../../core/sql/analyze";
 import type { Connection, SqlValue, StatementResult } from "../engine/connection";
 import type { Database } from "../engine/database";
 import { SqlError, StmtErrorCode } from "../engine/errors";
 import type { ResponseBudget } from "../engine/limits";
-import { analyzeSqlCached, isExplain, type StatementInfo } from "../sql/analyze";
 import { evalCond } from "./batch";
 import { encodeCols, encodeRow, encodeStmtResult } from "./encode";
 import { ProtocolError } from "./errors";

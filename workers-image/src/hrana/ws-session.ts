@@ -1,6 +1,6 @@
+import type { Access } from "../../../core/jwt";
+import { AuthError } from "../../../core/jwt";
 import type { Authenticator } from "../auth/authenticator";
-import type { Access } from "../auth/jwt";
-import { AuthError } from "../auth/jwt";
 import type { Database } from "../engine/database";
 import { SqlError } from "../engine/errors";
 import type { ResponseLimits } from "../engine/limits";
@@ -165,7 +165,7 @@ export class WsSession {
     const budget = this.deps.limits.newBudget();
     stream
       .enqueue(async () => {
-        stream.readOnly = access === "read";
+        stream.readOnly = access === "read-only";
         return stream.handle(resolved, budget);
       })
       .then(
@@ -191,7 +191,7 @@ export class WsSession {
     const batch = resolveBatch(req.batch, this.store);
     const budget = this.deps.limits.newBudget();
     const entries = stream.enqueue(async () => {
-      stream.readOnly = access === "read";
+      stream.readOnly = access === "read-only";
       return stream.cursor(batch, budget);
     });
     entries.catch((err) => this.fail(err)).finally(() => budget.release());

@@ -11,7 +11,7 @@ import {
   Authorization,
   type AuthorizerConfig,
   type AuthorizerRule,
-} from "../engine/native";
+} from "../../../core/sqlite";
 import {
   ALLOWED_FUNCTIONS,
   CREATABLE_MODULES,

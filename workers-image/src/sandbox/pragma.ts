@@ -4,9 +4,10 @@
  * (an argument follows the name) is read here, from the statement's tokens, before SQLite
  * prepares it. Preparing is enough for SQLite to apply many pragmas, so this check comes first.
  */
+
+import type { StatementInfo } from "../../../core/sql/analyze";
+import { tokenize } from "../../../core/sql/lexer";
 import { SqlError } from "../engine/errors";
-import type { StatementInfo } from "../sql/analyze";
-import { tokenize } from "../sql/lexer";
 import { pragmaClass, refusalReason } from "./surface";
 
 export interface PragmaUse {

@@ -3,8 +3,8 @@
  * client deserves to know what was refused and why, so the statement's tokens are searched for
  * the feature that is off limits.
  */
-import type { StatementInfo } from "../sql/analyze";
-import { tokenize } from "../sql/lexer";
+import type { StatementInfo } from "../../../core/sql/analyze";
+import { tokenize } from "../../../core/sql/lexer";
 import { refusalReason } from "./surface";
 
 const OWN_FILE_ONLY = "a DB-Forge database may only use its own file";

@@ -7,10 +7,10 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { analyzeSql } from "../../../core/sql/analyze";
+import { type NativeDatabase, openNative } from "../../../core/sqlite";
 import { Connection } from "../engine/connection";
 import { SqlError } from "../engine/errors";
-import { type NativeDatabase, openNative } from "../engine/native";
-import { analyzeSql } from "../sql/analyze";
 import { anyOf, buildSandbox } from "./authorizer";
 import { pragmaOf } from "./pragma";
 import {

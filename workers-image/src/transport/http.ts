@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AuthError } from "../auth/jwt";
+import { AuthError } from "../../../core/jwt";
 import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
 import { serialize } from "../hrana/encode";
 import { ProtocolError, StreamExpiredError } from "../hrana/errors";
@@ -58,7 +58,7 @@ const pipeline = (version: Version): Route => ({
   async handle(ctx, req, res) {
     const access = ctx.authenticator.fromHeader(req.headers.authorization);
     const body = decodePipeline(await readJson(req, ctx.maxBodyBytes), version);
-    const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read");
+    const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read-only");
     send(res, 200, "application/json", serialize(result));
   },
 });
@@ -68,7 +68,12 @@ const cursor: Route = {
   async handle(ctx, req, res) {
     const access = ctx.authenticator.fromHeader(req.headers.authorization);
     const body = decodeCursorRequest(await readJson(req, ctx.maxBodyBytes), 3);
-    const { head, entries } = await runCursor(ctx.streams, ctx.limits, body, access === "read");
+    const { head, entries } = await runCursor(
+      ctx.streams,
+      ctx.limits,
+      body,
+      access === "read-only",
+    );
     const lines = [serialize(head), ...entries.map((entry) => serialize(entry))];
     send(res, 200, "text/plain", `${lines.join("\n")}\n`);
   },

@@ -1,35 +1,27 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
-import { DatabaseInfo, problems } from "../schemas";
+import { createRoute } from "@hono/zod-openapi";
+import {
+  CONTROL_PLANE_API,
+  CreateDatabaseSchema,
+  DatabaseInfoSchema,
+} from "../../../../core/control-plane";
+import { bearerSecurity, problems } from "../../../../core/openapi";
+import { type ControlPlaneApp, requireAdmin } from "../context";
 
 export const route = createRoute({
-  method: "post",
-  path: "/v1/databases",
+  ...CONTROL_PLANE_API.createDatabase,
   summary: "Create a database and start its worker",
   security: bearerSecurity,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            name: z.string().min(1).max(200),
-            memoryMb: z.number().int().min(128).max(65_536).optional(),
-          }),
-        },
-      },
-    },
+    body: { required: true, content: { "application/json": { schema: CreateDatabaseSchema } } },
   },
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: DatabaseInfo } } },
+    201: {
+      description: "Created",
+      content: { "application/json": { schema: DatabaseInfoSchema } },
+    },
     ...problems(400, 401, 409, 503, 507),
   },
 });
-
-export type CreateDatabaseBody = z.infer<
-  (typeof route.request.body.content)["application/json"]["schema"]
->;
-export type CreateDatabaseResponse = z.infer<typeof DatabaseInfo>;
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, async (c) => {

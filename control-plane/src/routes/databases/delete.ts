@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
-import { NameParams, problems } from "../schemas";
+import { CONTROL_PLANE_API } from "../../../../core/control-plane";
+import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
+import { type ControlPlaneApp, requireAdmin } from "../context";
 
 export const route = createRoute({
-  method: "delete",
-  path: "/v1/databases/{name}",
+  ...CONTROL_PLANE_API.deleteDatabase,
   summary: "Delete a database: its worker is stopped and its files removed",
   security: bearerSecurity,
   request: { params: NameParams },

@@ -1,20 +1,21 @@
-import { createRoute, type z } from "@hono/zod-openapi";
-import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
-import { DatabaseInfo, NameParams, problems } from "../schemas";
+import { createRoute } from "@hono/zod-openapi";
+import { CONTROL_PLANE_API, DatabaseInfoSchema } from "../../../../core/control-plane";
+import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
+import { type ControlPlaneApp, requireAdmin } from "../context";
 
 export const route = createRoute({
-  method: "get",
-  path: "/v1/databases/{name}",
+  ...CONTROL_PLANE_API.getDatabase,
   summary: "Show a database",
   security: bearerSecurity,
   request: { params: NameParams },
   responses: {
-    200: { description: "The database", content: { "application/json": { schema: DatabaseInfo } } },
+    200: {
+      description: "The database",
+      content: { "application/json": { schema: DatabaseInfoSchema } },
+    },
     ...problems(401, 404),
   },
 });
-
-export type GetDatabaseResponse = z.infer<typeof DatabaseInfo>;
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, (c) => {

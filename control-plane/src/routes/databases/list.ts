@@ -1,24 +1,20 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
-import { DatabaseInfo, problems } from "../schemas";
-
-const ListResponse = z.object({ databases: z.array(DatabaseInfo) });
+import { createRoute } from "@hono/zod-openapi";
+import { CONTROL_PLANE_API, DatabaseListSchema } from "../../../../core/control-plane";
+import { bearerSecurity, problems } from "../../../../core/openapi";
+import { type ControlPlaneApp, requireAdmin } from "../context";
 
 export const route = createRoute({
-  method: "get",
-  path: "/v1/databases",
+  ...CONTROL_PLANE_API.listDatabases,
   summary: "List databases",
   security: bearerSecurity,
   responses: {
     200: {
       description: "All databases",
-      content: { "application/json": { schema: ListResponse } },
+      content: { "application/json": { schema: DatabaseListSchema } },
     },
     ...problems(401),
   },
 });
-
-export type ListDatabasesResponse = z.infer<typeof ListResponse>;
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, (c) => {

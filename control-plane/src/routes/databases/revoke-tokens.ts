@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
-import { NameParams, problems } from "../schemas";
+import { CONTROL_PLANE_API } from "../../../../core/control-plane";
+import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
+import { type ControlPlaneApp, requireAdmin } from "../context";
 
 export const route = createRoute({
-  method: "post",
-  path: "/v1/databases/{name}/tokens/revoke",
+  ...CONTROL_PLANE_API.revokeTokens,
   summary: "Invalidate every token of a database (and no other database's)",
   description:
     "The database gets a new signing key; a running worker restarts with it. Tokens minted afterwards work as before.",

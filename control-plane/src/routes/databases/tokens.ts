@@ -1,44 +1,28 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, type ControlPlaneApp, requireAdmin } from "../context";
-import { NameParams, problems } from "../schemas";
-
-const TokenRequest = z.object({
-  access: z.enum(["read-only", "full-access"]).default("full-access"),
-  /** Seconds; null for a token that never expires. */
-  expiresIn: z
-    .number()
-    .int()
-    .positive()
-    .max(10 * 365 * 24 * 3600)
-    .nullable()
-    .default(3600),
-});
-
-const TokenResponse = z
-  .object({
-    token: z.string(),
-    access: z.enum(["read-only", "full-access"]),
-    expiresAt: z.number().int().nullable().openapi({ description: "Unix seconds" }),
-  })
-  .openapi("DatabaseToken");
+import { createRoute } from "@hono/zod-openapi";
+import {
+  CONTROL_PLANE_API,
+  MintedTokenSchema,
+  MintTokenSchema,
+} from "../../../../core/control-plane";
+import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
+import { type ControlPlaneApp, requireAdmin } from "../context";
 
 export const route = createRoute({
-  method: "post",
-  path: "/v1/databases/{name}/tokens",
+  ...CONTROL_PLANE_API.mintToken,
   summary: "Mint a token for one database (works with @libsql/client directly)",
   security: bearerSecurity,
   request: {
     params: NameParams,
-    body: { required: true, content: { "application/json": { schema: TokenRequest } } },
+    body: { required: true, content: { "application/json": { schema: MintTokenSchema } } },
   },
   responses: {
-    201: { description: "A new token", content: { "application/json": { schema: TokenResponse } } },
+    201: {
+      description: "A new token",
+      content: { "application/json": { schema: MintedTokenSchema } },
+    },
     ...problems(400, 401, 404),
   },
 });
-
-export type CreateTokenBody = z.input<typeof TokenRequest>;
-export type CreateTokenResponse = z.infer<typeof TokenResponse>;
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, (c) => {

@@ -1,4 +1,4 @@
-import { analyzeSql } from "../../../../workers-image/src/sql/analyze";
+import { analyzeSql } from "../../../../core/sql/analyze";
 import { client, failureOf, unwrap } from "../api";
 import { errorBox, h, render } from "../dom";
 import { grid } from "./grid";

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { AuthFailureThrottle, type ThrottleOptions } from "../../core/auth-throttle";
+import { AuthFailureThrottle, type ThrottleOptions } from "./auth-throttle";
 import { ApiError } from "./errors";
 
 /**

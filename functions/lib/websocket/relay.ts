@@ -4,9 +4,10 @@
  * worker receives the short-lived token resolve minted for that access. Everything else passes
  * through untouched. Runtime-agnostic: the Node host plugs in `ws`, Workers WebSocketPair.
  */
-import type { Resolved } from "./control-plane-client";
-import { checkCredentialSize } from "./credentials";
-import { ApiError } from "./errors";
+
+import { ApiError } from "../../../core/errors";
+import type { Resolved } from "../control-plane-client";
+import { checkCredentialSize } from "../credentials";
 
 export interface RelaySocket {
   send(text: string): void;

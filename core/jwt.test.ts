@@ -28,19 +28,19 @@ describe("verifyJwt", () => {
   test("claims map to access as sqld maps them", () => {
     const access = (claims: TokenClaims) =>
       verifyJwt(signJwt(privateKey, claims), keys, "default", now);
-    expect(access({})).toBe("write");
-    expect(access({ a: "rw" })).toBe("write");
-    expect(access({ a: "ro" })).toBe("read");
-    expect(access({ a: "roa" })).toBe("read");
-    expect(access({ id: "default", a: "ro" })).toBe("read");
-    expect(access({ p: { rw: { ns: ["default"] } } })).toBe("write");
-    expect(access({ p: { ro: { ns: ["other", "default"] } }, a: "rw" })).toBe("read");
+    expect(access({})).toBe("full-access");
+    expect(access({ a: "rw" })).toBe("full-access");
+    expect(access({ a: "ro" })).toBe("read-only");
+    expect(access({ a: "roa" })).toBe("read-only");
+    expect(access({ id: "default", a: "ro" })).toBe("read-only");
+    expect(access({ p: { rw: { ns: ["default"] } } })).toBe("full-access");
+    expect(access({ p: { ro: { ns: ["other", "default"] } }, a: "rw" })).toBe("read-only");
   });
 
   test("exp is enforced with a 60 s leeway", () => {
     const token = (exp: number) => signJwt(privateKey, { exp });
-    expect(verifyJwt(token(nowS + 10), keys, "default", now)).toBe("write");
-    expect(verifyJwt(token(nowS - 30), keys, "default", now)).toBe("write");
+    expect(verifyJwt(token(nowS + 10), keys, "default", now)).toBe("full-access");
+    expect(verifyJwt(token(nowS - 30), keys, "default", now)).toBe("full-access");
     expect(codeOf(() => verifyJwt(token(nowS - 61), keys, "default", now))).toBe(
       "AUTH_JWT_EXPIRED",
     );
@@ -68,7 +68,7 @@ test("keys parse from PEM (several) and raw base64url; private keys are refused"
   expect(parsePublicKeys(`${pem}\n${pem}`)).toHaveLength(2);
   const raw = publicKey.export({ format: "jwk" }).x as string;
   const [parsed] = parsePublicKeys(raw);
-  expect(verifyJwt(signJwt(privateKey, {}), [parsed!])).toBe("write");
+  expect(verifyJwt(signJwt(privateKey, {}), [parsed!])).toBe("full-access");
   expect(() =>
     parsePublicKeys(privateKey.export({ type: "pkcs8", format: "pem" }).toString()),
   ).toThrow(/private key/);

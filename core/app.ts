@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, Env, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
+import { ApiError, DomainError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
 
 /**
  * Builds every DB-Forge HTTP app (each function entry and the control plane) the same way:
@@ -64,6 +64,7 @@ export function problemResponse(c: Context, err: ApiError, hranaErrors = false):
 /** Anything thrown becomes an ApiError; unexpected errors are logged and hidden. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof DomainError) return new ApiError(err.code, err.message, err.extra);
   if (err instanceof HTTPException) {
     if (err.status === 413) return new ApiError("PAYLOAD_TOO_LARGE", err.message || undefined);
     if (err.status === 415) return new ApiError("UNSUPPORTED_MEDIA_TYPE", err.message || undefined);

@@ -2,14 +2,16 @@
  * sqld-compatible JWT authentication: EdDSA (Ed25519) tokens, claims as sqld reads them.
  *
  * - `a`: "rw" (default) or "ro"/"roa" (read-only). `id`: restricts a token to one namespace.
+ *   The claims' vocabulary ends here: everything else speaks core/access.ts.
  * - `p`: fine-grained `{ro|rw|roa|rwa: {ns: [names]}}`; when present it decides alone.
  * - `exp` (seconds) is optional and enforced with jsonwebtoken's 60 s leeway, like sqld.
  *
  * The worker serves a single namespace, "default", as sqld does without namespaces.
  */
 import { createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import type { Access } from "./access";
 
-export type Access = "read" | "write";
+export type { Access } from "./access";
 
 export const DEFAULT_NAMESPACE = "default";
 
@@ -78,6 +80,9 @@ export function signJwt(privateKey: KeyObject, claims: TokenClaims): string {
   return `${header}.${payload}.${signature.toString("base64url")}`;
 }
 
+/** The `a` claim of a token granting `access`. */
+export const accessClaim = (access: Access): "ro" | "rw" => (access === "read-only" ? "ro" : "rw");
+
 /** Verifies a token against any of `keys` and returns the access it grants to `namespace`. */
 export function verifyJwt(
   token: string,
@@ -117,18 +122,18 @@ function accessFromClaims(claims: TokenClaims, namespace: string): Access {
       const ns = claims.p?.[scope]?.ns;
       return Array.isArray(ns) && ns.includes(namespace);
     };
-    if (has("rw") || has("rwa")) return "write";
-    if (has("ro") || has("roa")) return "read";
+    if (has("rw") || has("rwa")) return "full-access";
+    if (has("ro") || has("roa")) return "read-only";
     throw forbidden();
   }
   if (claims.id !== undefined && claims.id !== namespace) throw forbidden();
   switch (claims.a) {
     case undefined:
     case "rw":
-      return "write";
+      return "full-access";
     case "ro":
     case "roa":
-      return "read";
+      return "read-only";
     default:
       throw invalid();
   }

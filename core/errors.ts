@@ -40,19 +40,36 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export class ApiError extends Error {
-  readonly status: number;
-
+/**
+ * A failure in DB-Forge's own terms: a stable code from the table above and what happened,
+ * without anything HTTP. Services, drivers and the engine throw these; the HTTP layer renders
+ * them (toApiError in core/app.ts) at one boundary.
+ */
+export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     /** Human-readable detail for this occurrence. */
     message: string = ERROR_CODES[code].title,
     /** Extra members of the problem document (e.g. validation issues). */
     readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+/** A DomainError as an HTTP answer: its status, and response headers that belong to it. */
+export class ApiError extends DomainError {
+  readonly status: number;
+
+  constructor(
+    code: ErrorCode,
+    message: string = ERROR_CODES[code].title,
+    extra: Record<string, unknown> = {},
     /** Response headers that belong to this error (e.g. Retry-After). */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message, extra);
     this.name = "ApiError";
     this.status = ERROR_CODES[code].status;
   }
