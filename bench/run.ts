@@ -1,7 +1,7 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
-import { benchControlPlane } from "./control-plane";
-import { benchFunctions } from "./functions";
-import { benchWorker } from "./worker";
+import { benchControlPlane } from "./control-plane-latency";
+import { benchFunctions } from "./functions-throughput";
+import { benchWorker } from "./worker-throughput";
 
 await benchWorker();
 await benchFunctions();

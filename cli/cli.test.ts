@@ -1,11 +1,10 @@
 /** The dbforge CLI (built bundle) against a real stack, through the public API only. */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type Stack, startStack } from "../functions/test/stack";
-
-const CLI = resolve(import.meta.dirname, "../dist/cli/dbforge.mjs");
+import { CLI_BUNDLE } from "../testkit/paths";
+import { type Stack, startStack } from "../testkit/stack";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -18,7 +17,7 @@ function dbforge(
   input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
       env: {
         PATH: process.env.PATH,
         DBFORGE_URL: stack.runtimes.node.url,

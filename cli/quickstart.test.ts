@@ -4,21 +4,13 @@
  * running. The commands are read from README.md, so the README cannot drift from what works.
  */
 import { execFileSync, spawn } from "node:child_process";
-import {
-  chmodSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { freePort, removeDir } from "../workers-image/test/worker-process";
-
-const ROOT = resolve(import.meta.dirname, "..");
+import { ROOT } from "../testkit/paths";
+import { freePort } from "../testkit/ports";
+import { makeTempDir, removeDir } from "../testkit/temp";
+import { sleep } from "../testkit/wait";
 
 /** The commands of the README: its setup line and the tour's first shell block. */
 function readmeCommands(): { setup: string[]; tour: string } {
@@ -53,7 +45,7 @@ function processesUsing(dir: string): string[] {
   return found;
 }
 
-const checkout = mkdtempSync(join(tmpdir(), "dbforge-checkout-"));
+const checkout = makeTempDir("checkout");
 // Like a `git clone` (0755), not mkdtemp's 0700: as root, DB-Forge runs every database's worker
 // as its own user, which must be able to pass through to db-data.
 chmodSync(checkout, 0o755);
@@ -133,8 +125,7 @@ test("npm install && npm start, create/query/delete as in the README, Ctrl-C lea
   await exited;
   expect(output).toContain("stopped");
   const deadline = Date.now() + 10_000;
-  while (processesUsing(checkout).length > 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 100));
+  while (processesUsing(checkout).length > 0 && Date.now() < deadline) await sleep(100);
   expect(processesUsing(checkout)).toEqual([]);
   await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
 }, 300_000);

@@ -5,13 +5,13 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import Ajv from "ajv-draft-04";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { traefikLabels } from "../control-plane/src/drivers/traefik-labels";
+import { ROOT } from "../testkit/paths";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const require = createRequire(import.meta.url);
 const schemaDir = join(require.resolve("schemastore/package.json"), "..", "schemas/json");
 const loadSchema = (file: string) =>

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseControlPlaneEnv, startControlPlane } from "../../control-plane";
+import { parseControlPlaneEnv, startControlPlane } from "../../control-plane/index";
 import { parseListenAddress } from "../../core/listen-address";
 import { runMain } from "../../core/run-main";
-import { FUNCTIONS_SETTINGS, startFunctionsHost } from "../../functions/host";
+import { FUNCTIONS_SETTINGS, startFunctionsHost } from "../../functions/host/index";
 
 /**
  * DB-Forge on its embedded default: the control plane (process driver unless configured

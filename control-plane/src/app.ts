@@ -2,6 +2,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { createApp } from "../../core/app";
 import { AuthFailureThrottle, CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
+import { CONTROL_PLANE_API } from "../../core/control-plane-api";
 import { throttleFailedAuth } from "../../core/throttle-middleware";
 import type { DatabaseManager } from "./manager";
 import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
@@ -52,7 +53,7 @@ export function buildControlPlaneApp(deps: {
     type: "http",
     scheme: "bearer",
   });
-  app.doc31("/openapi.json", {
+  app.doc31(CONTROL_PLANE_API.openapi.path, {
     openapi: "3.1.0",
     info: { title: "DB-Forge control plane", version: "0.1.0" },
   });

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Access } from "../../core/access";
-import type { DatabaseInfo, Resolved } from "../../core/control-plane";
+import type { DatabaseInfo, Resolved } from "../../core/control-plane-api";
 import { DomainError } from "../../core/errors";
 import { AuthError, decodeClaims, verifyJwt } from "../../core/jwt";
 import { validateDatabaseName } from "../../core/names";

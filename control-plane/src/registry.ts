@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { DatabaseStatus } from "../../core/control-plane";
+import type { DatabaseStatus } from "../../core/control-plane-api";
 import { type NativeDatabase, type NativeValue, openNative } from "../../core/sqlite";
 
 export interface DatabaseRecord {

@@ -8,13 +8,12 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { removeDir } from "../../workers-image/test/worker-process";
-import { type ControlPlaneProcess, startControlPlaneProcess } from "./control-plane-process";
-
-async function problem(res: Response): Promise<{ code: string; detail: string; status: number }> {
-  expect(res.headers.get("content-type")).toBe("application/problem+json");
-  return (await res.json()) as { code: string; detail: string; status: number };
-}
+import {
+  type ControlPlaneProcess,
+  startControlPlaneProcess,
+} from "../../testkit/control-plane-process";
+import { problemOf } from "../../testkit/problem";
+import { removeDir } from "../../testkit/temp";
 
 /** A failed create must leave no registry entry and no database directory. */
 async function expectNothingLeft(cp: ControlPlaneProcess, name: string): Promise<void> {
@@ -50,7 +49,7 @@ describe("names and credentials", () => {
   ])("the name %j is refused with INVALID_NAME or BAD_REQUEST", async (name) => {
     const res = await cp.api("POST", "/v1/databases", { name });
     expect(res.status).toBe(400);
-    expect(["INVALID_NAME", "BAD_REQUEST"]).toContain((await problem(res)).code);
+    expect(["INVALID_NAME", "BAD_REQUEST"]).toContain((await problemOf(res)).code);
     expect(readdirSync(cp.dataDir)).toEqual([".control-plane"]);
   });
 
@@ -59,7 +58,7 @@ describe("names and credentials", () => {
     expect((await cp.api("POST", "/v1/databases", { name })).status).toBe(201);
     const again = await cp.api("POST", "/v1/databases", { name });
     expect(again.status).toBe(409);
-    expect((await problem(again)).code).toBe("DATABASE_EXISTS");
+    expect((await problemOf(again)).code).toBe("DATABASE_EXISTS");
     expect((await cp.api("DELETE", `/v1/databases/${name}`)).status).toBe(204);
   });
 
@@ -70,18 +69,18 @@ describe("names and credentials", () => {
       body: "{nope",
     });
     expect(res.status).toBe(400);
-    expect((await problem(res)).code).toBe("BAD_REQUEST");
+    expect((await problemOf(res)).code).toBe("BAD_REQUEST");
     const wrongType = await cp.api("POST", "/v1/databases", { name: 42 });
-    expect((await problem(wrongType)).code).toBe("BAD_REQUEST");
+    expect((await problemOf(wrongType)).code).toBe("BAD_REQUEST");
     const tokens = await cp.api("POST", "/v1/databases/nope/tokens", { access: "root" });
-    expect((await problem(tokens)).code).toBe("BAD_REQUEST");
+    expect((await problemOf(tokens)).code).toBe("BAD_REQUEST");
   });
 
   test("the admin token is required, generated with mode 0600", async () => {
     for (const token of [null, "wrong-token-wrong-token", `${cp.adminToken}x`]) {
       const res = await cp.api("GET", "/v1/databases", undefined, token);
       expect(res.status).toBe(401);
-      expect((await problem(res)).code).toBe("UNAUTHORIZED");
+      expect((await problemOf(res)).code).toBe("UNAUTHORIZED");
     }
     expect(statSync(join(cp.dataDir, ".control-plane/admin-token")).mode & 0o777).toBe(0o600);
     expect(statSync(join(cp.dataDir, ".control-plane/root-ed25519.pem")).mode & 0o777).toBe(0o600);
@@ -89,13 +88,13 @@ describe("names and credentials", () => {
   });
 
   test("unknown databases and routes are 404 problems", async () => {
-    expect((await problem(await cp.api("GET", "/v1/databases/missing"))).code).toBe(
+    expect((await problemOf(await cp.api("GET", "/v1/databases/missing"))).code).toBe(
       "DATABASE_NOT_FOUND",
     );
-    expect((await problem(await cp.api("POST", "/v1/databases/missing/resolve"))).code).toBe(
+    expect((await problemOf(await cp.api("POST", "/v1/databases/missing/resolve"))).code).toBe(
       "DATABASE_NOT_FOUND",
     );
-    expect((await problem(await cp.api("GET", "/v1/nothing-here"))).code).toBe("NOT_FOUND");
+    expect((await problemOf(await cp.api("GET", "/v1/nothing-here"))).code).toBe("NOT_FOUND");
   });
 
   test("the OpenAPI document lists every route", async () => {
@@ -121,7 +120,7 @@ describe("start-up failures leave nothing half-created", () => {
     try {
       const res = await cp.api("POST", "/v1/databases", { name: "nodocker" });
       expect(res.status).toBe(503);
-      expect((await problem(res)).code).toBe("DOCKER_UNAVAILABLE");
+      expect((await problemOf(res)).code).toBe("DOCKER_UNAVAILABLE");
       await expectNothingLeft(cp, "nodocker");
     } finally {
       await cp.stop();
@@ -136,7 +135,7 @@ describe("start-up failures leave nothing half-created", () => {
     try {
       const res = await cp.api("POST", "/v1/databases", { name: "noimage" });
       expect(res.status).toBe(503);
-      const body = await problem(res);
+      const body = await problemOf(res);
       expect(body.code).toBe("WORKER_IMAGE_MISSING");
       expect(body.detail).toMatch(/npm run image/);
       await expectNothingLeft(cp, "noimage");
@@ -158,7 +157,7 @@ describe("start-up failures leave nothing half-created", () => {
     try {
       const res = await cp2.api("POST", "/v1/databases", { name: "broken" });
       expect(res.status).toBe(503);
-      const body = await problem(res);
+      const body = await problemOf(res);
       expect(body.code).toBe("WORKER_START_FAILED");
       expect(body.detail).toMatch(/boom: cannot open the database/);
       await expectNothingLeft(cp2, "broken");
@@ -184,7 +183,7 @@ describe("start-up failures leave nothing half-created", () => {
     try {
       const res = await cp.api("POST", "/v1/databases", { name: "noport" });
       expect(res.status).toBe(503);
-      const body = await problem(res);
+      const body = await problemOf(res);
       expect(body.code).toBe("PORT_EXHAUSTED");
       expect(body.detail).toContain(String(port));
       await expectNothingLeft(cp, "noport");
@@ -227,7 +226,7 @@ describe("start-up failures leave nothing half-created", () => {
         }
         const res = await cp.api("POST", "/v1/databases", { name: "after" });
         expect(res.status).toBe(507);
-        expect((await problem(res)).code).toBe("DISK_FULL");
+        expect((await problemOf(res)).code).toBe("DISK_FULL");
         await expectNothingLeft(cp, "after");
         const list = (await (await cp.api("GET", "/v1/databases")).json()) as {
           databases: Array<{ name: string }>;

@@ -7,14 +7,15 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createClient, LibsqlError } from "@libsql/client";
+import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { removeDir } from "../../workers-image/test/worker-process";
 import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
-  WORKER_BUNDLE,
-} from "./control-plane-process";
+} from "../../testkit/control-plane-process";
+import { libsqlErrorOf } from "../../testkit/libsql";
+import { WORKER_BUNDLE } from "../../testkit/paths";
+import { removeDir } from "../../testkit/temp";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -160,9 +161,8 @@ describe.skipIf(!isRoot)("process driver as root", () => {
     const db = createClient({ url, authToken: token });
     try {
       for (const sql of ["SELECT randomblob(1e9)", "SELECT zeroblob(2e9)"]) {
-        const err = await db.execute(sql).catch((e: unknown) => e);
-        expect(err, sql).toBeInstanceOf(LibsqlError);
-        expect((err as LibsqlError).code).toMatch(/SQLITE_NOMEM|SQLITE_TOOBIG/);
+        const err = await libsqlErrorOf(db.execute(sql), sql);
+        expect(err.code).toMatch(/SQLITE_NOMEM|SQLITE_TOOBIG/);
         const rssKb = Number(procStatus(pid, "VmRSS").replace(/\D/g, ""));
         expect(rssKb / 1024).toBeLessThan(256);
       }

@@ -8,13 +8,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildImage } from "../../workers-image/build-image.mjs";
-import { removeDir } from "../../workers-image/test/worker-process";
 import {
   type ControlPlaneProcess,
-  eventually,
   startControlPlaneProcess,
-} from "./control-plane-process";
+} from "../../testkit/control-plane-process";
+import { buildImage } from "../../testkit/image";
+import { removeDir } from "../../testkit/temp";
+import { eventually } from "../../testkit/wait";
 
 const IMAGE = "dbforge-worker:test";
 

@@ -1,7 +1,7 @@
 /** The generated client: in sync with the routes, and working against a real stack. */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type Stack, startStack } from "../test/stack";
+import { type Stack, startStack } from "../../testkit/stack";
 import { generateSchema, SCHEMA_FILE } from "./generate";
 import { createDbForgeClient } from "./index";
 

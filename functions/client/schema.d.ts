@@ -707,7 +707,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one SQL statement */
+        /**
+         * Run one SQL statement
+         * @description In object rows, a column name that repeats (`SELECT 1 AS x, 2 AS x`, a join of two tables with an `id`) keeps its name for its first column; later ones are keyed `name:1`, `name:2`, … (skipping any that is itself a column name), so no value is dropped. `columns` lists the names as SQLite gives them; `rowMode: "array"` returns rows as arrays in that order.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -833,7 +836,7 @@ export interface paths {
         put?: never;
         /**
          * Run statements atomically, in one transaction
-         * @description All statements succeed together, or none takes effect.
+         * @description All statements succeed together, or none takes effect. In object rows, a column name that repeats (`SELECT 1 AS x, 2 AS x`, a join of two tables with an `id`) keeps its name for its first column; later ones are keyed `name:1`, `name:2`, … (skipping any that is itself a column name), so no value is dropped. `columns` lists the names as SQLite gives them; `rowMode: "array"` returns rows as arrays in that order.
          */
         post: {
             parameters: {
@@ -1383,7 +1386,7 @@ export interface paths {
                     offset?: number | null;
                     /** @description Comma-separated columns, each optionally `.asc`/`.desc` (or `-column`) */
                     order?: string;
-                    /** @description Comma-separated columns to return (default: all) */
+                    /** @description Comma-separated columns to return (default: all); a column named twice is keyed `name`, then `name:1`, … (the rule of /query) */
                     select?: string;
                     /** @description `nextCursor` of the previous page (default order only) */
                     cursor?: string;
@@ -2005,7 +2008,7 @@ export interface components {
                 [key: string]: components["schemas"]["SqlValue"];
             };
             /**
-             * @description Rows as objects keyed by column name (the first of duplicate names wins), or as arrays
+             * @description Rows as objects keyed by column name (a repeated name gets `name:1`, `name:2`, … for its later columns), or as arrays in the order of `columns`
              * @default object
              * @enum {string}
              */
@@ -2042,7 +2045,7 @@ export interface components {
              */
             mode?: "write" | "read" | "deferred";
             /**
-             * @description Rows as objects keyed by column name (the first of duplicate names wins), or as arrays
+             * @description Rows as objects keyed by column name (a repeated name gets `name:1`, `name:2`, … for its later columns), or as arrays in the order of `columns`
              * @default object
              * @enum {string}
              */

@@ -3,12 +3,13 @@
  * running stack. Screenshots go to test-artifacts/console/.
  */
 import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type Stack, startStack } from "../test/stack";
+import { ARTIFACTS_DIR } from "../../testkit/paths";
+import { type Stack, startStack } from "../../testkit/stack";
 
-const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts/console");
+const ARTIFACTS = join(ARTIFACTS_DIR, "console");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let stack: Stack;

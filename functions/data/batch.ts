@@ -2,7 +2,12 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
-import { QueryResultSchema, RowModeSchema, toQueryResult } from "../lib/results";
+import {
+  DUPLICATE_COLUMNS_RULE,
+  QueryResultSchema,
+  RowModeSchema,
+  toQueryResult,
+} from "../lib/results";
 import { DATA_ERRORS } from "../lib/schemas";
 import { SqlValueSchema } from "../lib/values";
 import { manifestRoute } from "../route-table";
@@ -34,7 +39,7 @@ const BatchResult = z.object({ results: z.array(QueryResultSchema) }).openapi("B
 export const route = createRoute({
   ...manifestRoute("data/batch"),
   summary: "Run statements atomically, in one transaction",
-  description: "All statements succeed together, or none takes effect.",
+  description: `All statements succeed together, or none takes effect. ${DUPLICATE_COLUMNS_RULE}`,
   tags: ["Data"],
   security: bearerSecurity,
   request: {

@@ -1,6 +1,8 @@
 /** POST /api/db/{name}/query and /batch on the Node host and Miniflare. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { problemOf, RUNTIMES, type Stack, startStack, uniqueName } from "../test/stack";
+import { problemOf } from "../../testkit/problem";
+import { RUNTIMES, type Stack, startStack, uniqueName } from "../../testkit/stack";
+import { sleep } from "../../testkit/wait";
 
 let stack: Stack;
 const db = uniqueName("data");
@@ -191,7 +193,7 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     process.kill(Number(info.workerId), "SIGKILL");
     // Long enough for pooled connections to the dead worker to be dropped, far shorter than
     // the health loop needs to notice.
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const res = await query({ sql: "SELECT count(*) AS n FROM people" });
     expect(res.status, await res.clone().text()).toBe(200);
   });

@@ -2,7 +2,12 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
-import { QueryResultSchema, RowModeSchema, toQueryResult } from "../lib/results";
+import {
+  DUPLICATE_COLUMNS_RULE,
+  QueryResultSchema,
+  RowModeSchema,
+  toQueryResult,
+} from "../lib/results";
 import { DATA_ERRORS } from "../lib/schemas";
 import { SqlValueSchema, toInValue } from "../lib/values";
 import { manifestRoute } from "../route-table";
@@ -23,6 +28,7 @@ export const QueryBody = z
 export const route = createRoute({
   ...manifestRoute("data/query"),
   summary: "Run one SQL statement",
+  description: DUPLICATE_COLUMNS_RULE,
   tags: ["Data"],
   security: bearerSecurity,
   request: {

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { bearerOf } from "../../core/bearer";
-import { type CreateDatabaseRequest, CreateDatabaseSchema } from "../../core/control-plane";
+import { type CreateDatabaseRequest, CreateDatabaseSchema } from "../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsContext, type FunctionsEnv } from "../lib/context";
 import { publicDatabase } from "../lib/databases";

@@ -1,7 +1,8 @@
 /** Admin routes (databases and tokens) on the Node host and Miniflare. */
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { problemOf, RUNTIMES, type Stack, startStack, uniqueName } from "../test/stack";
+import { problemOf } from "../../testkit/problem";
+import { RUNTIMES, type Stack, startStack, uniqueName } from "../../testkit/stack";
 
 let stack: Stack;
 beforeAll(async () => {

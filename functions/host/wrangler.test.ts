@@ -6,10 +6,10 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
-} from "../../control-plane/test/control-plane-process";
-import { freePort, removeDir } from "../../workers-image/test/worker-process";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+} from "../../testkit/control-plane-process";
+import { ROOT } from "../../testkit/paths";
+import { freePort } from "../../testkit/ports";
+import { removeDir } from "../../testkit/temp";
 
 let cp: ControlPlaneProcess;
 let url: string;

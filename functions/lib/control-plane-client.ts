@@ -8,10 +8,10 @@ import {
   type MintedToken,
   type MintTokenRequest,
   type Resolved,
-} from "../../core/control-plane";
+} from "../../core/control-plane-api";
 import { ApiError, type ErrorCode, isErrorCode } from "../../core/errors";
 
-export type { DatabaseInfo, MintedToken, Resolved } from "../../core/control-plane";
+export type { DatabaseInfo, MintedToken, Resolved } from "../../core/control-plane-api";
 
 /**
  * Calls the control plane with the caller's own credentials (the functions hold none): the

@@ -9,16 +9,18 @@ import type { ColumnInfo } from "./tables";
  * the route's own (limit, order, ...) can be written `where.<column>=...`. Every column must
  * exist; values are always bound, never interpolated.
  */
-const OPERATORS: Record<string, string> = {
-  eq: "=",
-  neq: "!=",
-  gt: ">",
-  gte: ">=",
-  lt: "<",
-  lte: "<=",
-  like: "LIKE",
-  glob: "GLOB",
-};
+// A Map, not an object literal: the operator is user input, and `op in {...}` would also find
+// the prototype's names (`?name=constructor.x` must be an equality match, not an operator).
+const OPERATORS: ReadonlyMap<string, string> = new Map([
+  ["eq", "="],
+  ["neq", "!="],
+  ["gt", ">"],
+  ["gte", ">="],
+  ["lt", "<"],
+  ["lte", "<="],
+  ["like", "LIKE"],
+  ["glob", "GLOB"],
+]);
 
 export interface Where {
   sql: string;
@@ -58,10 +60,11 @@ export function parseFilters(
           throw new ApiError("BAD_REQUEST", `in.() needs at least one value for "${name}"`);
         clauses.push(`${ident} IN (${items.map(() => "?").join(", ")})`);
         args.push(...items.map((item) => filterValue(item, column)));
-      } else if (op in OPERATORS) {
-        clauses.push(`${ident} ${OPERATORS[op]} ?`);
+      } else if (OPERATORS.has(op)) {
+        clauses.push(`${ident} ${OPERATORS.get(op)} ?`);
         args.push(filterValue(value, column));
       } else {
+        // Not an operator (or no dot at all): the whole text is the value, `eq`.
         clauses.push(`${ident} = ?`);
         args.push(filterValue(raw, column));
       }
@@ -72,7 +75,10 @@ export function parseFilters(
 
 /**
  * Query strings only carry text. Numbers are bound as numbers unless the column has TEXT
- * affinity, so `?age=30` finds 30 even in a column declared without a type.
+ * affinity, so `?age=30` finds 30 even in a column declared without a type. Integers that fit
+ * 64 bits bind as INTEGER, other numbers as REAL; a number beyond a double's range (`1e400`)
+ * stays text, as a non-finite REAL cannot be bound (SQLite still applies the column's affinity
+ * to the text when comparing).
  */
 function filterValue(text: string, column: ColumnInfo): InValue {
   if (/CHAR|CLOB|TEXT/i.test(column.type)) return text;
@@ -81,6 +87,9 @@ function filterValue(text: string, column: ColumnInfo): InValue {
     const n = BigInt(text);
     if (n >= -(2n ** 63n) && n < 2n ** 63n) return n;
   }
-  if (/^-?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(text)) return Number(text);
+  if (/^-?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(text)) {
+    const n = Number(text);
+    if (Number.isFinite(n)) return n;
+  }
   return text;
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { DatabaseInfoSchema } from "../../core/control-plane";
+import { DatabaseInfoSchema } from "../../core/control-plane-api";
 
 export const TableNameParam = z
   .string()

@@ -1,7 +1,11 @@
 import { ApiError, type ErrorCode } from "../../core/errors";
 
-/** Codes reported by workers (Hrana) and the status the REST API gives them. */
-const BY_CODE: Record<string, ErrorCode> = {
+/**
+ * Codes reported by workers (Hrana) and the status the REST API gives them. The code comes
+ * from the worker's answer, so it is looked up with Object.hasOwn: a code like "constructor"
+ * must not find Object.prototype's members.
+ */
+const BY_CODE: Readonly<Record<string, ErrorCode>> = {
   SQL_PARSE_ERROR: "SQL_SYNTAX_ERROR",
   SQL_NO_STATEMENT: "BAD_REQUEST",
   SQL_MANY_STATEMENTS: "BAD_REQUEST",
@@ -37,7 +41,7 @@ export function toApiSqlError(err: unknown): ApiError {
   const message = err instanceof Error ? err.message : String(err);
   // LibsqlError messages start with "CODE: "; the rest is the worker's message.
   const detail = message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
-  const mapped = BY_CODE[code];
+  const mapped = Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
   if (mapped) return new ApiError(mapped, detail, { sqlCode: code });
   if (code === "SQLITE_ERROR") {
     const table = NO_SUCH_TABLE.exec(detail);

@@ -66,7 +66,14 @@ export function toJsonValue(value: Value): JsonValue {
 }
 
 function base64ToBytes(base64: string): Uint8Array {
-  const binary = atob(base64);
+  // The schema's pattern admits the alphabet, not every length or padding ("A", "AB="); atob
+  // refuses those, and its DOMException must be the caller's 400, not a failed worker call.
+  let binary: string;
+  try {
+    binary = atob(base64);
+  } catch {
+    throw new ApiError("BAD_REQUEST", `"${base64.slice(0, 40)}" is not valid base64`);
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

@@ -1,10 +1,11 @@
 /** @libsql/client through /db/{name}/ (HTTP and WebSocket) on the Node host and Miniflare. */
 
 import { randomBytes } from "node:crypto";
-import { createClient, LibsqlError } from "@libsql/client";
+import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { codeOf } from "../../testkit/libsql";
+import { RUNTIMES, type Stack, startStack, uniqueName } from "../../testkit/stack";
 import { sendRaw, targetOf } from "../test/fuzz/raw-http";
-import { RUNTIMES, type Stack, startStack, uniqueName } from "../test/stack";
 
 let stack: Stack;
 const db = uniqueName("proxy");
@@ -27,15 +28,6 @@ beforeAll(async () => {
   tokens.other = await mint(other, "full-access");
 });
 afterAll(() => stack.close());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LibsqlError);
-  return (err as LibsqlError).code;
-}
 
 describe.each(RUNTIMES)("%s", (runtimeName) => {
   describe.each(["http", "ws"] as const)("over %s", (scheme) => {

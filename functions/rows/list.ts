@@ -4,7 +4,7 @@ import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi"
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
 import { FILTER_DESCRIPTION, parseFilters } from "../lib/filters";
-import { QueryResultSchema, toQueryResult } from "../lib/results";
+import { QueryResultSchema, toArrayRows, toObjectRows } from "../lib/results";
 import { columnIdent, tableForRows } from "../lib/rows";
 import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
@@ -21,10 +21,10 @@ const ListQuery = z
       description: "Comma-separated columns, each optionally `.asc`/`.desc` (or `-column`)",
       example: "name,created_at.desc",
     }),
-    select: z
-      .string()
-      .optional()
-      .openapi({ description: "Comma-separated columns to return (default: all)" }),
+    select: z.string().optional().openapi({
+      description:
+        "Comma-separated columns to return (default: all); a column named twice is keyed `name`, then `name:1`, … (the rule of /query)",
+    }),
     cursor: z
       .string()
       .optional()
@@ -123,16 +123,20 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
     }
     const [rs, count] = await client.batch(statements, "read");
     if (!rs) throw new Error("batch returned no result");
-    const result = toQueryResult(rs, "object");
+    // With keyset pagination the first column is the rowid; it is cut off before the rows
+    // become objects, so a table column named like its alias keeps its name and value.
+    const arrays = toArrayRows(rs);
+    const skip = keyset ? 1 : 0;
+    const columns = rs.columns.slice(skip);
     let nextCursor: string | null = null;
-    if (keyset) {
-      const last = result.rows.at(-1) as Record<string, unknown> | undefined;
-      if (last && result.rows.length === limit) nextCursor = encodeCursor(String(last[ROWID]));
-      for (const row of result.rows as Array<Record<string, unknown>>) delete row[ROWID];
-    }
+    const last = arrays.at(-1);
+    if (keyset && last && arrays.length === limit) nextCursor = encodeCursor(String(last[0]));
     return {
-      rows: result.rows,
-      columns: result.columns.filter((col) => col !== ROWID),
+      rows: toObjectRows(
+        columns,
+        arrays.map((row) => row.slice(skip)),
+      ),
+      columns,
       limit: limit,
       offset: query.cursor ? 0 : offset,
       nextCursor,

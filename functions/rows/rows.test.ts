@@ -1,6 +1,7 @@
 /** Row routes on the Node host and Miniflare. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { problemOf, RUNTIMES, type Stack, startStack, uniqueName } from "../test/stack";
+import { problemOf } from "../../testkit/problem";
+import { RUNTIMES, type Stack, startStack, uniqueName } from "../../testkit/stack";
 
 let stack: Stack;
 const db = uniqueName("rows");

@@ -2,6 +2,10 @@
  * A self-contained interactive API reference (no CDN: DB-Forge is self-hosted and may run
  * offline). It reads /openapi.json and renders every operation with a "try it" form.
  */
+import { manifestPath } from "../route-table";
+
+const OPENAPI = manifestPath("system/openapi");
+
 export const DOCS_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -34,9 +38,9 @@ export const DOCS_HTML = `<!doctype html>
   <h1>DB-Forge API reference</h1>
   <label for="token" style="margin:0">Bearer token</label>
   <input id="token" type="password" placeholder="admin or database token" style="max-width:22rem">
-  <a href="/openapi.json">openapi.json</a>
+  <a href="${OPENAPI}">openapi.json</a>
 </header>
-<main id="main"><p class="muted">Loading /openapi.json…</p></main>
+<main id="main"><p class="muted">Loading ${OPENAPI}…</p></main>
 <script>
 const tokenInput = document.getElementById("token");
 tokenInput.value = localStorage.getItem("dbforge-token") || "";
@@ -98,7 +102,7 @@ function operation(doc, path, method, op) {
       ...(bodyInput ? [el("label", {}, "JSON body"), bodyInput] : []),
       send, output));
 }
-fetch("/openapi.json").then((r) => r.json()).then((doc) => {
+fetch("${OPENAPI}").then((r) => r.json()).then((doc) => {
   const main = document.getElementById("main");
   main.replaceChildren(el("p", {}, doc.info.description || ""));
   const byTag = new Map();
@@ -108,7 +112,7 @@ fetch("/openapi.json").then((r) => r.json()).then((doc) => {
     byTag.get(tag).push(operation(doc, path, method, op));
   }
   for (const [tag, ops] of byTag) main.append(el("h2", {}, tag), ...ops);
-}).catch((err) => { document.getElementById("main").textContent = "Could not load /openapi.json: " + err; });
+}).catch((err) => { document.getElementById("main").textContent = "Could not load ${OPENAPI}: " + err; });
 </script>
 </body>
 </html>`;

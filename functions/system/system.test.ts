@@ -1,8 +1,9 @@
 /** /health, /openapi.json and /docs on the Node host and Miniflare. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { problemOf } from "../../testkit/problem";
+import { RUNTIMES, type Stack, startStack } from "../../testkit/stack";
 import { startFunctionsHost } from "../host/node";
 import { ROUTE_TABLE } from "../route-table";
-import { problemOf, RUNTIMES, type Stack, startStack } from "../test/stack";
 
 let stack: Stack;
 beforeAll(async () => {

@@ -13,6 +13,32 @@ import { TableSchema } from "./get";
 const DEFAULT_EXPRESSIONS = ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"] as const;
 const FK_ACTIONS = ["CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"] as const;
 
+/**
+ * Words that start a column constraint in SQLite's grammar. The type pattern admits several
+ * words (`UNSIGNED BIG INT`, `DOUBLE PRECISION`), so without this `"TEXT PRIMARY KEY"` or
+ * `"INTEGER AS (1)"` would add constraints and generated columns past the spec's own checks.
+ */
+const CONSTRAINT_WORDS = new Set([
+  "AS",
+  "CHECK",
+  "COLLATE",
+  "CONSTRAINT",
+  "DEFAULT",
+  "DEFERRABLE",
+  "GENERATED",
+  "NOT",
+  "NULL",
+  "PRIMARY",
+  "REFERENCES",
+  "UNIQUE",
+]);
+
+const isTypeName = (type: string): boolean =>
+  !type
+    .toUpperCase()
+    .split(/[\s(]+/)
+    .some((word) => CONSTRAINT_WORDS.has(word));
+
 const ColumnSpec = z
   .object({
     name: z.string().min(1).max(128),
@@ -22,6 +48,7 @@ const ColumnSpec = z
         /^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/,
         "a SQLite type name like INTEGER, TEXT, VARCHAR(20)",
       )
+      .refine(isTypeName, "a type name only: use the column's own fields for constraints")
       .optional()
       .openapi({ example: "TEXT", description: "Default: none (ANY in a STRICT table)" }),
     primaryKey: z.boolean().optional(),

@@ -12,8 +12,10 @@
  * test-artifacts/fuzz-failures.txt.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { ARTIFACTS_DIR } from "../../testkit/paths";
+import { type Stack, startStack, uniqueName } from "../../testkit/stack";
 import { startFunctionsHost } from "../host/node";
 import { runPool, Tally } from "./fuzz/pool";
 import { fuzzSeed, Rng } from "./fuzz/prng";
@@ -29,11 +31,9 @@ import {
 } from "./fuzz/requests";
 import { describeRequest, judge, send } from "./fuzz/send";
 import { wsSession } from "./fuzz/ws-session";
-import { type Stack, startStack, uniqueName } from "./stack";
 
 const SEED = fuzzSeed();
 /** Every failure, when there are any (the assertion shows the first 20). */
-const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts");
 const CONCURRENCY = 24;
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Requests per target; the Node host gets the most (it is where the reported crash was). */
@@ -232,8 +232,8 @@ test("every entry point answers hostile requests below 500 and stays up", async 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`fuzz: ${jobs.length} requests in ${seconds} s (seed ${SEED})\n${tally}`);
   if (failures.length) {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, "fuzz-failures.txt"), failures.join("\n"));
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    writeFileSync(join(ARTIFACTS_DIR, "fuzz-failures.txt"), failures.join("\n"));
   }
   expect(failures.slice(0, 20).join("\n"), `${failures.length} failures`).toBe("");
 

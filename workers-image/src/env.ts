@@ -24,7 +24,9 @@ const byteSize = z
   .trim()
   .transform((text, ctx) => {
     const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
-    const unit = UNITS[(match?.[2] || "b").toLowerCase()];
+    const name = (match?.[2] || "b").toLowerCase();
+    // Own keys only: "10constructor" must be refused, not multiplied by a function into NaN.
+    const unit = Object.hasOwn(UNITS, name) ? UNITS[name] : undefined;
     if (!match || unit === undefined) {
       ctx.addIssue({
         code: "custom",

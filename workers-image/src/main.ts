@@ -2,7 +2,9 @@
  * The DB-Forge worker: serves one libSQL database over the Hrana protocol, configured like sqld.
  * SIGTERM/SIGINT stop it gracefully; a second signal exits at once.
  */
+import { mkdirSync } from "node:fs";
 import { runMain } from "../../core/run-main";
+import { acquireWorkerLock } from "../../core/worker-lock";
 import { parseEnv } from "./env";
 import { dropPrivileges } from "./privileges";
 import { startWorker } from "./server";
@@ -12,6 +14,9 @@ runMain(
   async (stop) => {
     const config = parseEnv(process.env);
     dropPrivileges(config.runAs);
+    // Before anything touches the database: one worker per database, ever.
+    mkdirSync(config.SQLD_DB_PATH, { recursive: true });
+    acquireWorkerLock(config.SQLD_DB_PATH);
     const worker = await startWorker(config, { onIdle: () => stop("idle") });
     const { host } = config.SQLD_HTTP_LISTEN_ADDR;
     console.log(

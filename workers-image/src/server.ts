@@ -8,11 +8,9 @@ import { ResponseLimits } from "./engine/limits";
 import { SQLITE_HEAP_SHARE, type WorkerConfig } from "./env";
 import { HttpStreams } from "./hrana/http-streams";
 import type { WorkerContext } from "./transport/context";
-import { handleHttp } from "./transport/http";
+import { handleHttp, isPassiveRequest } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
 import { workerVersion } from "./version";
-
-const PASSIVE_PATHS = new Set(["/health", "/version", "/v2", "/v3"]);
 
 export interface RunningWorker {
   /** The bound HTTP port (useful with port 0). */
@@ -59,7 +57,7 @@ export async function startWorker(
   let lastActivity = Date.now();
   const server = createServer(httpServerOptions(), (req, res) => {
     // Health checks and probes are not use: they must not keep an idle database awake.
-    if (!PASSIVE_PATHS.has(req.url ?? "")) lastActivity = Date.now();
+    if (!isPassiveRequest(req.url)) lastActivity = Date.now();
     inFlight++;
     if (shuttingDown) res.setHeader("Connection", "close");
     res.on("close", () => inFlight--);

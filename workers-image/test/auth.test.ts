@@ -4,9 +4,11 @@
 import { createPublicKey } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createClient, LibsqlError } from "@libsql/client";
+import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { removeDir, startWorkerProcess, testKeys, type WorkerProcess } from "./worker-process";
+import { libsqlErrorOf } from "../../testkit/libsql";
+import { removeDir } from "../../testkit/temp";
+import { startWorkerProcess, testKeys, type WorkerProcess } from "../../testkit/worker";
 
 const keys = testKeys();
 const otherKeys = testKeys();
@@ -25,35 +27,26 @@ afterAll(async () => {
   removeDir(worker.dataDir);
 });
 
-async function errorOf(promise: Promise<unknown>): Promise<LibsqlError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LibsqlError);
-  return err as LibsqlError;
-}
-
 describe.each(["http", "ws"] as const)("over %s", (transport) => {
   const url = () => (transport === "http" ? worker.url : worker.wsUrl);
 
   test("no token is refused", async () => {
     const client = createClient({ url: url() });
-    const err = await errorOf(client.execute("SELECT 1"));
+    const err = await libsqlErrorOf(client.execute("SELECT 1"));
     expect(err.code).toBe("AUTH_HEADER_NOT_FOUND");
     client.close();
   });
 
   test("a token signed by another key is refused", async () => {
     const client = createClient({ url: url(), authToken: otherKeys.token() });
-    expect((await errorOf(client.execute("SELECT 1"))).code).toBe("AUTH_JWT_INVALID");
+    expect((await libsqlErrorOf(client.execute("SELECT 1"))).code).toBe("AUTH_JWT_INVALID");
     client.close();
   });
 
   test("an expired token is refused", async () => {
     // Beyond the 60 s leeway sqld grants.
     const client = createClient({ url: url(), authToken: keys.token({ exp: nowSeconds() - 120 }) });
-    const err = await errorOf(client.execute("SELECT 1"));
+    const err = await libsqlErrorOf(client.execute("SELECT 1"));
     expect(err.code).toBe("AUTH_JWT_EXPIRED");
     client.close();
   });
@@ -70,15 +63,15 @@ describe.each(["http", "ws"] as const)("over %s", (transport) => {
       "CREATE TABLE sneaky (x)",
       "DELETE FROM notes",
     ]) {
-      const err = await errorOf(client.execute(sql));
+      const err = await libsqlErrorOf(client.execute(sql));
       expect(err.code).toBe("SQLITE_READONLY");
       expect(err.message).toMatch(/read access/);
     }
     // The read-only setting is not a pragma the client can undo.
-    expect((await errorOf(client.execute("PRAGMA query_only = 0"))).code).toBe("SQLITE_AUTH");
-    expect((await errorOf(client.batch(["INSERT INTO notes VALUES ('x')"], "write"))).code).toBe(
-      "SQLITE_READONLY",
-    );
+    expect((await libsqlErrorOf(client.execute("PRAGMA query_only = 0"))).code).toBe("SQLITE_AUTH");
+    expect(
+      (await libsqlErrorOf(client.batch(["INSERT INTO notes VALUES ('x')"], "write"))).code,
+    ).toBe("SQLITE_READONLY");
     client.close();
   });
 
@@ -99,7 +92,7 @@ describe.each(["http", "ws"] as const)("over %s", (transport) => {
       url: url(),
       authToken: keys.token({ p: { ro: { ns: ["default"] } } }),
     });
-    expect((await errorOf(ro.execute("INSERT INTO notes VALUES ('x')"))).code).toBe(
+    expect((await libsqlErrorOf(ro.execute("INSERT INTO notes VALUES ('x')"))).code).toBe(
       "SQLITE_READONLY",
     );
     ro.close();
@@ -107,7 +100,7 @@ describe.each(["http", "ws"] as const)("over %s", (transport) => {
       url: url(),
       authToken: keys.token({ p: { rw: { ns: ["other"] } } }),
     });
-    expect((await errorOf(other.execute("SELECT 1"))).code).toBe("AUTH_FORBIDDEN");
+    expect((await libsqlErrorOf(other.execute("SELECT 1"))).code).toBe("AUTH_FORBIDDEN");
     other.close();
   });
 });
@@ -157,7 +150,7 @@ test("the key can be given as a file, as raw base64url, and several keys are acc
       expect((await ok.execute("SELECT 1 AS one")).rows[0]?.one).toBe(1);
       ok.close();
       const anon = createClient({ url: w.url });
-      expect((await errorOf(anon.execute("SELECT 1"))).code).toBe("AUTH_HEADER_NOT_FOUND");
+      expect((await libsqlErrorOf(anon.execute("SELECT 1"))).code).toBe("AUTH_HEADER_NOT_FOUND");
       anon.close();
     } finally {
       await w.stop();

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import Database from "libsql";
 import { expect, test } from "vitest";
-import { removeDir, startWorkerProcess } from "./worker-process";
+import { removeDir } from "../../testkit/temp";
+import { sleep } from "../../testkit/wait";
+import { startWorkerProcess } from "../../testkit/worker";
 
 const dbFile = (dataDir: string) => join(dataDir, "data.sqld/dbs/default/data");
 
@@ -30,7 +32,7 @@ test("kill -9 loses no acknowledged write", async () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     await worker.kill();
     stop = true;
     await Promise.all(writers);
@@ -66,7 +68,7 @@ test("SIGTERM finishes in-flight requests, rolls back open transactions, checkpo
     const slow = client.execute(
       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000000) SELECT count(*) AS n FROM c",
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const exitCode = worker.stop();
     const result = await slow;
     expect(result.rows[0]?.n).toBe(3000000);
@@ -98,7 +100,7 @@ test("a stopping worker reports unhealthy and refuses new streams, then restarts
     const slow = client.execute(
       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) SELECT count(*) FROM c",
     );
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     const stopped = worker.stop();
     await slow;
     expect(await stopped).toBe(0);
@@ -121,7 +123,7 @@ test("SQLD_IDLE_SHUTDOWN_TIMEOUT_S: exits 0 once idle, not while a WebSocket cli
     const exited = new Promise<number | null>((resolve) => worker.process.once("exit", resolve));
     const ws = createClient({ url: worker.wsUrl });
     await ws.execute("CREATE TABLE t (v INTEGER)");
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect(worker.process.exitCode).toBeNull();
     await ws.execute("INSERT INTO t VALUES (1)");
     ws.close();

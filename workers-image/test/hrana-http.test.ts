@@ -3,7 +3,9 @@
  * describe, cursors and the transaction timeout, checked against sqld's behaviour.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+import { removeDir } from "../../testkit/temp";
+import { sleep } from "../../testkit/wait";
+import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
 
 let worker: WorkerProcess;
 beforeAll(async () => {
@@ -122,7 +124,7 @@ describe("batons and streams", () => {
       exec("BEGIN IMMEDIATE"),
       exec("INSERT INTO kv VALUES ('expired', 1)"),
     ]);
-    await new Promise((r) => setTimeout(r, 1600));
+    await sleep(1600);
     const res = await post("/v2/pipeline", { baton: open.baton, requests: [exec("COMMIT")] });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/json");

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+import { removeDir } from "../../testkit/temp";
+import { sleep } from "../../testkit/wait";
+import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
 
 let worker: WorkerProcess;
 beforeAll(async () => {
@@ -63,7 +65,7 @@ class RawClient {
 }
 
 async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
 }
 
 const exec = (stream_id: number, sql: string) => ({ type: "execute", stream_id, stmt: { sql } });
@@ -130,7 +132,7 @@ test("requests run per stream; a stream waiting for the lock does not block the 
   void waiting.then(() => {
     waitingDone = true;
   });
-  await new Promise((r) => setTimeout(r, 150));
+  await sleep(150);
   expect(waitingDone).toBe(false);
   const commit = await client.request(exec(1, "COMMIT"));
   expect(commit.type).toBe("response_ok");

@@ -3,13 +3,14 @@
  * a port published on 127.0.0.1.
  */
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { buildImage } from "../build-image.mjs";
-import { removeDir, testKeys } from "./worker-process";
+import { buildImage } from "../../testkit/image";
+import { makeTempDir, removeDir } from "../../testkit/temp";
+import { eventually } from "../../testkit/wait";
+import { testKeys } from "../../testkit/worker";
 
 const TAG = "dbforge-worker:test";
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
@@ -20,7 +21,7 @@ const containers: string[] = [];
 
 beforeAll(() => {
   buildImage(TAG);
-  dataDir = mkdtempSync(join(tmpdir(), "dbforge-image-data-"));
+  dataDir = makeTempDir("image-data");
   // The image runs as uid 666, like sqld's.
   chownSync(dataDir, 666, 666);
 });
@@ -49,16 +50,13 @@ function run(): { id: string; url: string } {
 }
 
 async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      // docker-proxy accepts connections before the worker listens; do not wait on those.
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) })).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`worker at ${url} never became healthy`);
+  await eventually(
+    // docker-proxy accepts connections before the worker listens; do not wait on those.
+    async () =>
+      (await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) })).ok ? true : undefined,
+    15_000,
+    `worker at ${url} to become healthy`,
+  );
 }
 
 test("the image serves @libsql/client on a published loopback port and keeps data in the volume", async () => {

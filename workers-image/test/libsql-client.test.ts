@@ -1,9 +1,12 @@
 /**
  * The unmodified @libsql/client against a live worker process, over HTTP and WebSocket.
  */
-import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { type Client, createClient, type LibsqlError } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+import { libsqlErrorOf } from "../../testkit/libsql";
+import { removeDir } from "../../testkit/temp";
+import { sleep } from "../../testkit/wait";
+import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
 
 let worker: WorkerProcess;
 beforeAll(async () => {
@@ -18,13 +21,9 @@ let tableCounter = 0;
 const freshTable = (prefix: string) => `${prefix}_${++tableCounter}`;
 
 async function expectLibsqlError(promise: Promise<unknown>, code: string): Promise<LibsqlError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LibsqlError);
-  expect((err as LibsqlError).code).toBe(code);
-  return err as LibsqlError;
+  const err = await libsqlErrorOf(promise);
+  expect(err.code).toBe(code);
+  return err;
 }
 
 describe.each(["http", "ws"] as const)("@libsql/client over %s", (transport) => {
@@ -266,7 +265,7 @@ describe.each(["http", "ws"] as const)("@libsql/client over %s", (transport) => 
     const holder = await client.transaction("write");
     await holder.execute(`INSERT INTO ${t} VALUES (1)`);
     const waiting = client.execute(`INSERT INTO ${t} VALUES (2)`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await holder.commit();
     await waiting;
     // close() sends its request asynchronously; the next writer must still get the lock.

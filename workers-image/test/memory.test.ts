@@ -4,9 +4,11 @@
  * more fails cleanly, the process stays under the cap, and the next query works.
  */
 import { readFileSync } from "node:fs";
-import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+import { libsqlErrorOf } from "../../testkit/libsql";
+import { removeDir } from "../../testkit/temp";
+import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
 
 const CAP_MB = 256;
 
@@ -34,15 +36,6 @@ function rssMb(): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
 }
 
-async function failure(sql: string): Promise<LibsqlError> {
-  const err = await client.execute(sql).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, sql).toBeInstanceOf(LibsqlError);
-  return err as LibsqlError;
-}
-
 test.each([
   ["SELECT randomblob(1e9)", /SQLITE_NOMEM|SQLITE_TOOBIG/],
   ["SELECT length(randomblob(1e9))", /SQLITE_NOMEM|SQLITE_TOOBIG/],
@@ -54,7 +47,7 @@ test.each([
   ],
   ["SELECT randomblob(6e7)", /RESPONSE_TOO_LARGE/],
 ])("%s fails cleanly under the cap", async (sql, code) => {
-  const err = await failure(sql);
+  const err = await libsqlErrorOf(client.execute(sql), sql);
   expect(err.code).toMatch(code);
   expect(rssMb()).toBeLessThan(CAP_MB);
   const rs = await client.execute("SELECT 1 AS one");

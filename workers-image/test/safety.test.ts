@@ -4,9 +4,11 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./worker-process";
+import { codeOf, libsqlErrorOf } from "../../testkit/libsql";
+import { removeDir } from "../../testkit/temp";
+import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
 
 const QUERY_TIMEOUT_MS = 700;
 
@@ -30,30 +32,20 @@ afterAll(async () => {
   removeDir(worker.dataDir);
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LibsqlError);
-  return (err as LibsqlError).code;
-}
-
 const outside = () => join(worker.dataDir, "outside.db");
 
 test("ATTACH is refused with a clear error and creates no file", async () => {
-  const err = await client.execute(`ATTACH '${outside()}' AS other`).catch((e: LibsqlError) => e);
-  expect(err).toBeInstanceOf(LibsqlError);
-  expect((err as LibsqlError).code).toBe("SQLITE_AUTH");
-  expect((err as LibsqlError).message).toMatch(/ATTACH is disabled/);
+  const err = await libsqlErrorOf(client.execute(`ATTACH '${outside()}' AS other`));
+  expect(err.code).toBe("SQLITE_AUTH");
+  expect(err.message).toMatch(/ATTACH is disabled/);
   expect(await codeOf(client.execute("ATTACH ':memory:' AS m"))).toBe("SQLITE_AUTH");
   expect(existsSync(outside())).toBe(false);
 });
 
 test("VACUUM INTO is refused, plain VACUUM works", async () => {
-  const err = await client.execute(`VACUUM INTO '${outside()}'`).catch((e: LibsqlError) => e);
-  expect((err as LibsqlError).code).toBe("SQLITE_AUTH");
-  expect((err as LibsqlError).message).toMatch(/VACUUM INTO is disabled/);
+  const err = await libsqlErrorOf(client.execute(`VACUUM INTO '${outside()}'`));
+  expect(err.code).toBe("SQLITE_AUTH");
+  expect(err.message).toMatch(/VACUUM INTO is disabled/);
   expect(existsSync(outside())).toBe(false);
   await client.execute("VACUUM");
 });
@@ -84,14 +76,14 @@ test("only the worker's own files exist in its data directory", () => {
 
 test("a runaway query times out and the database serves the next request", async () => {
   const started = Date.now();
-  const err = await client
-    .execute(
+  const err = await libsqlErrorOf(
+    client.execute(
       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
-    )
-    .catch((e: LibsqlError) => e);
+    ),
+  );
   const elapsed = Date.now() - started;
-  expect((err as LibsqlError).code).toBe("SQLITE_INTERRUPT");
-  expect((err as LibsqlError).message).toMatch(/query timeout/);
+  expect(err.code).toBe("SQLITE_INTERRUPT");
+  expect(err.message).toMatch(/query timeout/);
   expect(elapsed).toBeGreaterThanOrEqual(QUERY_TIMEOUT_MS - 50);
   expect(elapsed).toBeLessThan(QUERY_TIMEOUT_MS + 3000);
   const rs = await client.execute("SELECT v FROM t");

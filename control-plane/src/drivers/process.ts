@@ -15,6 +15,7 @@ import { delimiter, join } from "node:path";
 import { DomainError } from "../../../core/errors";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
+import { isWorker, scanWorkers } from "./process-table";
 import {
   memoryEnv,
   SQLD_DB_DIR,
@@ -51,6 +52,16 @@ interface PidFile {
   startedAt: number;
 }
 
+/** Starts tried on other ports when another program took the chosen one meanwhile. */
+const PORT_ATTEMPTS = 5;
+
+/** The worker could not bind its port: someone else took it after the check. */
+class PortTaken extends Error {
+  constructor(readonly failure: DomainError) {
+    super(failure.message);
+  }
+}
+
 /** Where versions before 0.2 kept the pid file and log: in the database's own directory. */
 const LEGACY_PID_FILE = "worker.json";
 
@@ -72,6 +83,8 @@ export class ProcessDriver implements WorkerDriver {
   private readonly children = new Map<string, ChildProcess>();
   private readonly stopping = new Set<string>();
   private readonly exitListeners: Array<(name: string) => void> = [];
+  /** Ports of DBFORGE_WORKER_PORTS held by starts in progress. */
+  private readonly reservedPorts = new Set<number>();
 
   /** util-linux `prlimit`, to start workers under RLIMIT_AS (Linux); undefined elsewhere. */
   private readonly prlimit = findExecutable("prlimit");
@@ -97,7 +110,23 @@ export class ProcessDriver implements WorkerDriver {
   async start(spec: WorkerSpec): Promise<StartedWorker> {
     await this.check();
     await this.stop(spec.name);
-    const port = await this.pickPort();
+    // A port of the range can be taken by another program between our check and the worker's
+    // bind: then the worker exits with EADDRINUSE and the next free port is tried.
+    for (let attempt = 1; ; attempt++) {
+      const port = await this.reservePort();
+      try {
+        return await this.launch(spec, port);
+      } catch (err) {
+        if (!(err instanceof PortTaken) || attempt >= PORT_ATTEMPTS) {
+          throw err instanceof PortTaken ? err.failure : err;
+        }
+      } finally {
+        this.reservedPorts.delete(port);
+      }
+    }
+  }
+
+  private async launch(spec: WorkerSpec, port: number): Promise<StartedWorker> {
     const logPath = this.logPath(spec.name);
     const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
     const owner = spec.uid === null ? null : { uid: spec.uid, gid: spec.uid };
@@ -147,6 +176,9 @@ export class ProcessDriver implements WorkerDriver {
       );
     }
     child.unref();
+    // Recorded at once (port unknown yet): a control plane that dies during this start finds
+    // the worker at its next start and reaps or adopts it.
+    this.writePidFile(spec.name, { pid: child.pid ?? 0, port: 0 });
     this.children.set(spec.name, child);
     child.once("exit", () => {
       if (this.children.get(spec.name) !== child) return;
@@ -157,13 +189,7 @@ export class ProcessDriver implements WorkerDriver {
 
     const dead = () => child.exitCode !== null || child.signalCode !== null;
     const actualPort = await this.waitForListening(logPath, logOffset, dead);
-    const pidFile: PidFile = {
-      pid: child.pid ?? 0,
-      port: actualPort,
-      instance: this.options.instanceId,
-      startedAt: Date.now(),
-    };
-    writeFileSync(this.pidPath(spec.name), JSON.stringify(pidFile), { mode: 0o600 });
+    this.writePidFile(spec.name, { pid: child.pid ?? 0, port: actualPort });
     const url = `http://127.0.0.1:${actualPort}`;
     if (!(await waitForHealth(url, this.options.startTimeoutMs ?? 10_000, dead))) {
       await this.stop(spec.name);
@@ -172,12 +198,23 @@ export class ProcessDriver implements WorkerDriver {
         `The worker did not become healthy:\n${this.logTail(logPath, logOffset)}`,
       );
     }
-    return { id: String(pidFile.pid), url };
+    return { id: String(child.pid ?? 0), url };
+  }
+
+  private writePidFile(name: string, fields: { pid: number; port: number }): void {
+    const pidFile: PidFile = {
+      ...fields,
+      instance: this.options.instanceId,
+      startedAt: Date.now(),
+    };
+    writeFileSync(this.pidPath(name), JSON.stringify(pidFile), { mode: 0o600 });
   }
 
   async status(name: string): Promise<WorkerStatus> {
     const pidFile = this.readPidFile(name);
     if (!pidFile) return { state: "missing" };
+    // Port 0: a start that never finished (its control plane died); start() replaces it.
+    if (pidFile.port === 0) return { state: "missing" };
     if (this.isOurs(pidFile.pid, name)) {
       return { state: "running", id: String(pidFile.pid), url: `http://127.0.0.1:${pidFile.port}` };
     }
@@ -190,20 +227,32 @@ export class ProcessDriver implements WorkerDriver {
     };
   }
 
+  /**
+   * Stops every process of this database's worker: the one its pid file names and any other the
+   * process table shows (a start whose pid file was lost); SIGTERM, SIGKILL after the grace.
+   */
   async stop(name: string): Promise<void> {
+    const pids = new Set(scanWorkers(this.options.instanceId).get(name) ?? []);
     const pidFile = this.readPidFile(name);
-    if (!pidFile || !this.isOurs(pidFile.pid, name)) return;
+    if (pidFile && this.isOurs(pidFile.pid, name)) pids.add(pidFile.pid);
+    if (pids.size === 0) return;
     this.stopping.add(name);
     try {
-      process.kill(pidFile.pid, "SIGTERM");
-      const deadline = Date.now() + (this.options.stopTimeoutMs ?? 15_000);
-      while (this.isOurs(pidFile.pid, name) && Date.now() < deadline) await sleep(25);
-      if (this.isOurs(pidFile.pid, name)) process.kill(pidFile.pid, "SIGKILL");
-      while (this.isOurs(pidFile.pid, name)) await sleep(10);
-    } catch {
-      // already gone
+      await Promise.all([...pids].map((pid) => this.terminate(pid, name)));
     } finally {
       this.stopping.delete(name);
+    }
+  }
+
+  private async terminate(pid: number, name: string): Promise<void> {
+    try {
+      process.kill(pid, "SIGTERM");
+      const deadline = Date.now() + (this.options.stopTimeoutMs ?? 15_000);
+      while (this.isOurs(pid, name) && Date.now() < deadline) await sleep(25);
+      if (this.isOurs(pid, name)) process.kill(pid, "SIGKILL");
+      while (this.isOurs(pid, name)) await sleep(10);
+    } catch {
+      // already gone
     }
   }
 
@@ -214,8 +263,9 @@ export class ProcessDriver implements WorkerDriver {
     rmSync(join(this.options.dataRoot, name, LEGACY_PID_FILE), { force: true });
   }
 
+  /** Databases with a worker: a live process in the table, or a pid file of this instance. */
   async list(): Promise<string[]> {
-    const names = new Set<string>();
+    const names = new Set(scanWorkers(this.options.instanceId).keys());
     for (const file of readdirSync(join(this.options.stateDir, "workers"))) {
       if (file.endsWith(".json")) names.add(file.slice(0, -".json".length));
     }
@@ -224,7 +274,7 @@ export class ProcessDriver implements WorkerDriver {
         if (existsSync(join(this.options.dataRoot, entry, LEGACY_PID_FILE))) names.add(entry);
       }
     }
-    return [...names].filter((name) => this.readPidFile(name) !== undefined);
+    return [...names];
   }
 
   private pidPath(name: string): string {
@@ -249,22 +299,7 @@ export class ProcessDriver implements WorkerDriver {
 
   /** Alive, not a zombie, and really this database's worker (not a recycled pid). */
   private isOurs(pid: number, name: string): boolean {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return false;
-    }
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
-      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      return (
-        environ.includes(`DBFORGE_WORKER_NAME=${name}`) &&
-        environ.includes(`DBFORGE_INSTANCE=${this.options.instanceId}`)
-      );
-    } catch {
-      return false;
-    }
+    return isWorker(pid, name, this.options.instanceId);
   }
 
   /** The worker logs {"msg":"listening","addr":"host:port"} once it accepts connections. */
@@ -283,8 +318,9 @@ export class ProcessDriver implements WorkerDriver {
           "WORKER_START_FAILED",
           `The worker exited during start-up:\n${log.trim()}`,
         );
-        if (/EADDRINUSE|EADDRNOTAVAIL/.test(log))
-          throw new DomainError("PORT_EXHAUSTED", failure.message);
+        if (/EADDRINUSE|EADDRNOTAVAIL/.test(log)) {
+          throw new PortTaken(new DomainError("PORT_EXHAUSTED", failure.message));
+        }
         throw diskError(failure) ?? failure;
       }
       await sleep(10);
@@ -304,12 +340,20 @@ export class ProcessDriver implements WorkerDriver {
     }
   }
 
-  /** 0 (any free port) without a range; else the first port of the range that is free. */
-  private async pickPort(): Promise<number> {
+  /**
+   * 0 (any free port: the worker binds it and reports it) without a range; else a free port of
+   * the range that no other start holds. The reservation is taken synchronously, before the
+   * check awaits, so parallel starts never pick the same port; it is released once the worker
+   * has bound the port (or failed).
+   */
+  private async reservePort(): Promise<number> {
     const range = this.options.ports;
     if (!range) return 0;
     for (let port = range.from; port <= range.to; port++) {
+      if (this.reservedPorts.has(port)) continue;
+      this.reservedPorts.add(port);
       if (await isFree(port)) return port;
+      this.reservedPorts.delete(port);
     }
     throw new DomainError(
       "PORT_EXHAUSTED",

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { CONTROL_PLANE_API, HealthSchema } from "../../../core/control-plane";
+import { CONTROL_PLANE_API, HealthSchema } from "../../../core/control-plane-api";
 import type { ControlPlaneApp } from "./context";
 
 export const route = createRoute({

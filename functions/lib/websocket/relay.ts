@@ -55,10 +55,15 @@ export class HranaRelay {
       // Credentials are swapped for every hello (Hrana 2+ clients may re-authenticate).
       this.hellosInFlight++;
       this.hellos = this.hellos.then(async () => {
-        await this.hello(hello.jwt);
-        this.hellosInFlight--;
-        if (this.hellosInFlight === 0 && this.upstream && !this.closed) {
-          for (const pending of this.pending.splice(0)) this.upstream.send(pending);
+        // The chain never rejects: a failure ends the relay, and later hellos see it closed.
+        try {
+          await this.hello(hello.jwt);
+          this.hellosInFlight--;
+          if (this.hellosInFlight === 0 && this.upstream && !this.closed) {
+            for (const pending of this.pending.splice(0)) this.upstream.send(pending);
+          }
+        } catch {
+          this.fail(1011, "Relay failed");
         }
       });
       return;
@@ -72,12 +77,18 @@ export class HranaRelay {
     this.upstream?.close(1000, "client closed");
   }
 
+  /**
+   * Invariant: once the relay is closed (client gone, or a hello failed) nothing more is
+   * resolved or connected, and an upstream that connects after the close is closed at once.
+   */
   private async hello(jwt: string | null): Promise<void> {
+    if (this.closed) return;
     let resolved: Resolved;
     try {
       checkCredentialSize(jwt);
       resolved = await this.options.resolve(jwt);
     } catch (err) {
+      if (this.closed) return;
       const error =
         err instanceof ApiError
           ? { message: err.message, code: err.code }
@@ -86,16 +97,24 @@ export class HranaRelay {
       this.fail(1000, "Authentication failed");
       return;
     }
+    if (this.closed) return;
     const message = JSON.stringify({ type: "hello", jwt: resolved.token });
     if (!this.upstream) {
       try {
-        this.upstream = await this.options.connect(resolved.url, this.options.protocol, {
+        const upstream = await this.options.connect(resolved.url, this.options.protocol, {
           message: (text) => {
             if (!this.closed) this.options.client.send(text);
           },
           close: (code, reason) => this.fail(code === 1005 || code === 1006 ? 1011 : code, reason),
         });
+        if (this.closed) {
+          // The client left while the worker's side was being opened.
+          upstream.close(1000, "client closed");
+          return;
+        }
+        this.upstream = upstream;
       } catch (err) {
+        if (this.closed) return;
         this.options.client.send(
           JSON.stringify({
             type: "hello_error",

@@ -4,6 +4,7 @@
  * Only what the fuzz test checks is parsed: the status and, for 5xx, the body.
  */
 import { connect } from "node:net";
+import { sleep } from "../../../testkit/wait";
 
 export interface RawResponse {
   /** The final status (1xx other than 101 skipped); undefined if none arrived. */
@@ -52,7 +53,7 @@ export function sendRaw(
     socket.on("connect", async () => {
       for (const [i, chunk] of chunks.entries()) {
         if (settled || socket.destroyed) return;
-        if (i > 0 && options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+        if (i > 0 && options.pauseMs) await sleep(options.pauseMs);
         if (!socket.destroyed) socket.write(chunk, () => {});
       }
     });

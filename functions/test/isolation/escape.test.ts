@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, LibsqlError } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../../../testkit/stack";
 
 let stack: Stack;
 const tokens: Record<"read-only" | "full-access", string> = { "read-only": "", "full-access": "" };

@@ -8,7 +8,8 @@ import { request } from "node:http";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { CLIENT_ADDRESS_HEADER } from "../../../core/auth-throttle";
-import { type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../../../testkit/stack";
+import { sleep } from "../../../testkit/wait";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -98,7 +99,7 @@ test("bad tokens from one client reach 429 on the API, /db/ and the control plan
   expect(other.status).toBe(401);
 
   // After Retry-After, the client may try again.
-  await new Promise((r) => setTimeout(r, Number(admin.retryAfter) * 1000 + 100));
+  await sleep(Number(admin.retryAfter) * 1000 + 100);
   const created = await call(api, "/admin/databases", {
     token: stack.adminToken,
     body: { name: "after-throttle" },

@@ -5,7 +5,8 @@
  */
 import { createClient, LibsqlError } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../../../testkit/stack";
+import { sleep } from "../../../testkit/wait";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -124,7 +125,7 @@ describe("a 401 does not reveal whether the database exists", () => {
 
   test.each(["query", "pipeline"])("bad, expired and foreign tokens on %s", async (path) => {
     const expired = await mint("exists", "full-access", 1);
-    await new Promise((r) => setTimeout(r, 2100));
+    await sleep(2100);
     const foreign = await mint("elsewhere");
     const forged = `${foreign.slice(0, -4)}AAAA`;
     for (const token of ["garbage", forged, expired, foreign]) {

@@ -45,11 +45,14 @@ export async function handleHttp(
 
 interface Route {
   method: "GET" | "POST";
+  /** Health checks and probes: not use, so they must not keep an idle database awake. */
+  passive?: boolean;
   handle(ctx: WorkerContext, req: IncomingMessage, res: ServerResponse): Promise<void> | void;
 }
 
 const probe: Route = {
   method: "GET",
+  passive: true,
   handle: (_c, _q, res) => send(res, 200, "text/plain", HRANA_HELLO),
 };
 
@@ -83,15 +86,25 @@ const ROUTES: Record<string, Route> = {
   // sqld answers /health and /version without a content type.
   "/health": {
     method: "GET",
+    passive: true,
     handle: (ctx, _q, res) => send(res, ctx.isHealthy() ? 200 : 503, undefined, ""),
   },
-  "/version": { method: "GET", handle: (ctx, _q, res) => send(res, 200, undefined, ctx.version) },
+  "/version": {
+    method: "GET",
+    passive: true,
+    handle: (ctx, _q, res) => send(res, 200, undefined, ctx.version),
+  },
   "/v2": probe,
   "/v3": probe,
   "/v2/pipeline": pipeline(2),
   "/v3/pipeline": pipeline(3),
   "/v3/cursor": cursor,
 };
+
+/** Whether a request target is a probe (/health, /version, /v2, /v3) rather than use. */
+export function isPassiveRequest(target: string | undefined): boolean {
+  return ROUTES[target ?? ""]?.passive === true;
+}
 
 function send(
   res: ServerResponse,

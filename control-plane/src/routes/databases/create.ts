@@ -3,7 +3,7 @@ import {
   CONTROL_PLANE_API,
   CreateDatabaseSchema,
   DatabaseInfoSchema,
-} from "../../../../core/control-plane";
+} from "../../../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../../../core/openapi";
 import { type ControlPlaneApp, requireAdmin } from "../context";
 

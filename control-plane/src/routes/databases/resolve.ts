@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { CONTROL_PLANE_API, ResolvedSchema } from "../../../../core/control-plane";
+import { CONTROL_PLANE_API, ResolvedSchema } from "../../../../core/control-plane-api";
 import { ApiError } from "../../../../core/errors";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
 import { isAdminToken } from "../../admin-token";

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { CONTROL_PLANE_API } from "../../../../core/control-plane";
+import { CONTROL_PLANE_API } from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
 import { type ControlPlaneApp, requireAdmin } from "../context";
 

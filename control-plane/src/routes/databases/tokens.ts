@@ -3,7 +3,7 @@ import {
   CONTROL_PLANE_API,
   MintedTokenSchema,
   MintTokenSchema,
-} from "../../../../core/control-plane";
+} from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
 import { type ControlPlaneApp, requireAdmin } from "../context";
 

@@ -7,11 +7,12 @@
 import { createClient } from "@libsql/client";
 import {
   type ControlPlaneProcess,
-  eventually,
   startControlPlaneProcess,
-} from "../control-plane/test/control-plane-process";
-import { buildImage } from "../workers-image/build-image.mjs";
-import { removeDir, startWorkerProcess } from "../workers-image/test/worker-process";
+} from "../testkit/control-plane-process";
+import { buildImage } from "../testkit/image";
+import { removeDir } from "../testkit/temp";
+import { eventually } from "../testkit/wait";
+import { startWorkerProcess } from "../testkit/worker";
 import { median } from "./harness";
 
 const RUNS = { process: 15, docker: 8 };

@@ -3,14 +3,11 @@
  * process, and the functions in both runtimes the suite runs against: the Node host and one
  * Miniflare instance (a worker per entry behind the router).
  */
-import { resolve } from "node:path";
-import {
-  type ControlPlaneProcess,
-  startControlPlaneProcess,
-} from "../../control-plane/test/control-plane-process";
-import { removeDir } from "../../workers-image/test/worker-process";
-import { startMiniflareFunctions } from "../host/miniflare";
-import { startFunctionsHost } from "../host/node";
+import { startMiniflareFunctions } from "../functions/host/miniflare";
+import { startFunctionsHost } from "../functions/host/node";
+import { type ControlPlaneProcess, startControlPlaneProcess } from "./control-plane-process";
+import { CONSOLE_DIR } from "./paths";
+import { removeDir } from "./temp";
 
 export type RuntimeName = "node" | "miniflare";
 export const RUNTIMES: RuntimeName[] = ["node", "miniflare"];
@@ -44,14 +41,13 @@ export async function startStack(
     RESOLVE_CACHE_MS: "5000",
     ...functionsBindings,
   };
-  const consoleDir = resolve(import.meta.dirname, "../../dist/console");
   const node = await startFunctionsHost({
     env: bindings,
     hostname: "127.0.0.1",
     port: 0,
-    consoleDir,
+    consoleDir: CONSOLE_DIR,
   });
-  const miniflare = await startMiniflareFunctions(bindings, { consoleDir });
+  const miniflare = await startMiniflareFunctions(bindings, { consoleDir: CONSOLE_DIR });
   const runtime = (name: RuntimeName, url: string): Runtime => ({
     name,
     url,
@@ -77,23 +73,6 @@ export async function startStack(
       removeDir(cp.dataDir);
     },
   };
-}
-
-/** The body of a problem+json response, after checking it is one. */
-export async function problemOf(
-  res: Response,
-): Promise<{ code: string; status: number; detail: string; title: string; type: string }> {
-  const type = res.headers.get("content-type") ?? "";
-  if (!type.startsWith("application/problem+json")) {
-    throw new Error(`expected problem+json, got ${res.status} ${type}: ${await res.text()}`);
-  }
-  return res.json() as Promise<{
-    code: string;
-    status: number;
-    detail: string;
-    title: string;
-    type: string;
-  }>;
 }
 
 let unique = 0;

@@ -1,14 +1,10 @@
+/** The control plane started as its own process from the built bundle (`npm run build`). */
 import { type ChildProcess, spawn } from "node:child_process";
-import { chownSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { chownSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-
-export const CONTROL_PLANE_BUNDLE = resolve(
-  import.meta.dirname,
-  "../../dist/control-plane/main.mjs",
-);
-export const WORKER_BUNDLE = resolve(import.meta.dirname, "../../dist/worker/worker.mjs");
+import { CONTROL_PLANE_BUNDLE, WORKER_BUNDLE } from "./paths";
+import { makeTempDir } from "./temp";
 
 export interface ControlPlaneProcess {
   url: string;
@@ -22,15 +18,19 @@ export interface ControlPlaneProcess {
   kill(): Promise<void>;
 }
 
+export interface ControlPlaneProcessOptions {
+  /** Default: a new temporary directory (the caller removes it). */
+  dataDir?: string;
+  env?: Record<string, string>;
+  /** Run as this (non-root) user; the data directory is given to it. */
+  user?: { uid: number; gid: number };
+}
+
+/** Starts the control plane (process driver unless `env` says otherwise) and resolves once it listens. */
 export async function startControlPlaneProcess(
-  options: {
-    dataDir?: string;
-    env?: Record<string, string>;
-    /** Run as this (non-root) user; the data directory is given to it. */
-    user?: { uid: number; gid: number };
-  } = {},
+  options: ControlPlaneProcessOptions = {},
 ): Promise<ControlPlaneProcess> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "dbforge-cp-"));
+  const dataDir = options.dataDir ?? makeTempDir("cp");
   if (options.user) chownSync(dataDir, options.user.uid, options.user.gid);
   const child = spawn(process.execPath, [CONTROL_PLANE_BUNDLE], {
     ...(options.user ?? {}),
@@ -45,13 +45,13 @@ export async function startControlPlaneProcess(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
-  createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+  createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   const url = await new Promise<string>((ready, fail) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
       output.push(line);
       const match = /"msg":"control plane listening","url":"([^"]+)"/.exec(line);
-      if (match) ready(match[1]!);
+      if (match?.[1]) ready(match[1]);
     });
     exited.then((code) =>
       fail(new Error(`control plane exited with ${code}:\n${output.join("\n")}`)),
@@ -85,24 +85,4 @@ export async function startControlPlaneProcess(
       await exited;
     },
   };
-}
-
-/** Polls `check` until it returns a value other than undefined. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-  what = "condition",
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }

@@ -3,9 +3,9 @@
  * @libsql/client talking to the same worker directly, as a ratio.
  */
 import { createClient } from "@libsql/client";
-import { startControlPlaneProcess } from "../control-plane/test/control-plane-process";
-import { startFunctionsHost } from "../functions/host/node";
-import { removeDir } from "../workers-image/test/worker-process";
+import { startFunctionsHost } from "../functions/host/index";
+import { startControlPlaneProcess } from "../testkit/control-plane-process";
+import { removeDir } from "../testkit/temp";
 import { measure, report } from "./harness";
 
 const ROWS = 10_000;

@@ -1,14 +1,11 @@
+/** A worker started as its own process from the built bundle (`npm run build`), and test keys. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { signJwt, type TokenClaims } from "../../core/jwt";
-
-/** The bundled worker (`npm run build`), run exactly as the process driver and the image run it. */
-export const WORKER_BUNDLE = resolve(import.meta.dirname, "../../dist/worker/worker.mjs");
+import { signJwt, type TokenClaims } from "../core/jwt";
+import { WORKER_BUNDLE } from "./paths";
+import { makeTempDir } from "./temp";
 
 export interface WorkerProcess {
   url: string;
@@ -24,14 +21,19 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-export interface StartOptions {
+export interface WorkerProcessOptions {
+  /** Default: a new temporary directory (the caller removes it). */
   dataDir?: string;
   env?: Record<string, string>;
+  /** Default: any free port. */
   port?: number;
 }
 
-export async function startWorkerProcess(options: StartOptions = {}): Promise<WorkerProcess> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "dbforge-worker-"));
+/** Starts the worker bundle and resolves once it listens. */
+export async function startWorkerProcess(
+  options: WorkerProcessOptions = {},
+): Promise<WorkerProcess> {
+  const dataDir = options.dataDir ?? makeTempDir("worker");
   const child = spawn(process.execPath, [WORKER_BUNDLE], {
     env: {
       PATH: process.env.PATH,
@@ -42,12 +44,12 @@ export async function startWorkerProcess(options: StartOptions = {}): Promise<Wo
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
-  createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+  createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
   const port = await new Promise<number>((resolvePort, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       output.push(line);
       const match = /"addr":"[^"]*:(\d+)"/.exec(line);
@@ -71,20 +73,6 @@ export async function startWorkerProcess(options: StartOptions = {}): Promise<Wo
       await exited;
     },
   };
-}
-
-/** A port nothing listens on right now (for programs that need a fixed port). */
-export function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** An Ed25519 key pair in the forms the worker accepts, with a token minter. */

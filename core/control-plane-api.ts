@@ -94,6 +94,7 @@ export const HealthSchema = z.object({ status: z.literal("ok"), driver: z.string
 /** Every route of the control plane: its server and its client take method and path from here. */
 export const CONTROL_PLANE_API = {
   health: { method: "get", path: "/health" },
+  openapi: { method: "get", path: "/openapi.json" },
   createDatabase: { method: "post", path: "/v1/databases" },
   listDatabases: { method: "get", path: "/v1/databases" },
   getDatabase: { method: "get", path: "/v1/databases/{name}" },

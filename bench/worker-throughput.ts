@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { openNative } from "../core/sqlite";
-import { removeDir, startWorkerProcess } from "../workers-image/test/worker-process";
+import { removeDir } from "../testkit/temp";
+import { startWorkerProcess } from "../testkit/worker";
 import { measure, report } from "./harness";
 
 const ROWS = 10_000;

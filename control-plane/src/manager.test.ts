@@ -1,0 +1,533 @@
+/**
+ * The DatabaseManager's lifecycle rules against an in-memory WorkerDriver, with the real
+ * Registry (a temporary file) and the real KeyRing: no processes, no containers, no network.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { DomainError } from "../../core/errors";
+import { parsePublicKeys, verifyJwt } from "../../core/jwt";
+import type { StartedWorker, WorkerDriver, WorkerSpec, WorkerStatus } from "./drivers/types";
+import { KeyRing } from "./keys";
+import { DatabaseManager, type ManagerOptions } from "./manager";
+import { Registry } from "./registry";
+
+interface FakeWorker {
+  id: string;
+  url: string;
+  spec: WorkerSpec;
+  state: "running" | "exited";
+  idle: boolean;
+}
+
+/**
+ * Workers as map entries. `calls` records every lifecycle call in order; `beforeStart` lets a
+ * test hold or fail a start.
+ */
+class FakeDriver implements WorkerDriver {
+  readonly kind = "process" as const;
+  readonly calls: string[] = [];
+  readonly workers = new Map<string, FakeWorker>();
+  beforeStart: (spec: WorkerSpec) => Promise<void> = async () => {};
+  private readonly exitListeners: Array<(name: string) => void> = [];
+  private started = 0;
+
+  async check(): Promise<void> {}
+
+  async start(spec: WorkerSpec): Promise<StartedWorker> {
+    this.calls.push(`start ${spec.name}`);
+    await this.beforeStart(spec);
+    this.started++;
+    const worker: FakeWorker = {
+      id: `worker-${this.started}`,
+      url: `http://fake-${spec.name}:${this.started}`,
+      spec,
+      state: "running",
+      idle: false,
+    };
+    this.workers.set(spec.name, worker);
+    return { id: worker.id, url: worker.url };
+  }
+
+  async status(name: string): Promise<WorkerStatus> {
+    const worker = this.workers.get(name);
+    if (!worker) return { state: "missing" };
+    if (worker.state === "running") return { state: "running", id: worker.id, url: worker.url };
+    return { state: "exited", idle: worker.idle, detail: worker.idle ? "idle" : "crashed" };
+  }
+
+  async stop(name: string): Promise<void> {
+    this.calls.push(`stop ${name}`);
+    const worker = this.workers.get(name);
+    if (worker) Object.assign(worker, { state: "exited", idle: true });
+  }
+
+  async remove(name: string): Promise<void> {
+    this.calls.push(`remove ${name}`);
+    this.workers.delete(name);
+  }
+
+  async list(): Promise<string[]> {
+    return [...this.workers.keys()];
+  }
+
+  onExit(listener: (name: string) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** The worker exits on its own (idle: after its idle timeout; else a crash). */
+  exit(name: string, idle: boolean): void {
+    const worker = this.workers.get(name);
+    if (!worker) throw new Error(`no worker for ${name}`);
+    Object.assign(worker, { state: "exited", idle });
+    for (const listener of this.exitListeners) listener(name);
+  }
+
+  worker(name: string): FakeWorker {
+    const worker = this.workers.get(name);
+    if (!worker) throw new Error(`no worker for ${name}`);
+    return worker;
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Lets the manager's queued operations and callbacks run. */
+const settle = async (times = 5) => {
+  for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 0));
+};
+
+/** The error `promise` rejects with, as {code, message}. */
+async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof DomainError) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error("expected a DomainError");
+}
+
+function thrown(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DomainError) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error("expected a DomainError");
+}
+
+let dir: string;
+let dataRoot: string;
+let registry: Registry;
+let keys: KeyRing;
+let driver: FakeDriver;
+let manager: DatabaseManager;
+
+/** As control-plane/src/service.ts builds them, with a health interval no test waits for. */
+const OPTIONS = (over: Partial<ManagerOptions> = {}): ManagerOptions => ({
+  dataRoot,
+  idleTimeoutS: 900,
+  healthIntervalMs: 3_600_000,
+  resolveTokenTtlS: 900,
+  workerEnv: { DBFORGE_QUERY_TIMEOUT_MS: "5000" },
+  defaultMemoryMb: 512,
+  ...over,
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "dbforge-manager-"));
+  dataRoot = join(dir, "data");
+  registry = new Registry(join(dataRoot, ".control-plane", "registry.db"));
+  keys = KeyRing.load(join(dataRoot, ".control-plane", "root-ed25519.pem"));
+  driver = new FakeDriver();
+  manager = new DatabaseManager(registry, driver, keys, OPTIONS());
+});
+
+afterEach(async () => {
+  await manager.shutdown(false);
+  registry.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The access a token grants on the database's current worker (as the worker checks it). */
+const workerAccess = (name: string, token: string) =>
+  verifyJwt(token, parsePublicKeys(driver.worker(name).spec.jwtPublicKey));
+
+describe("create", () => {
+  test("registers the database, makes its directory and starts its worker", async () => {
+    const info = await manager.create("shop", { memoryMb: 256 });
+    expect(info).toMatchObject({
+      name: "shop",
+      status: "running",
+      url: "http://fake-shop:1",
+      workerId: "worker-1",
+      restarts: 0,
+      lastError: null,
+      memoryMb: 256,
+      sizeBytes: 0,
+    });
+    expect(driver.calls).toEqual(["start shop"]);
+    expect(driver.worker("shop").spec).toEqual({
+      name: "shop",
+      dataDir: join(dataRoot, "shop"),
+      jwtPublicKey: keys.publicKeyFor({ name: "shop", salt: registry.get("shop")?.keySalt ?? "" }),
+      uid: null,
+      memoryMb: 256,
+      idleShutdownS: 900,
+      env: { DBFORGE_QUERY_TIMEOUT_MS: "5000" },
+    });
+    expect(existsSync(join(dataRoot, "shop"))).toBe(true);
+    expect(registry.get("shop")?.status).toBe("running");
+    expect(manager.list().map((d) => d.name)).toEqual(["shop"]);
+    expect(manager.get("shop").memoryMb).toBe(256);
+  });
+
+  test("without memoryMb the default applies", async () => {
+    expect((await manager.create("plain")).memoryMb).toBe(512);
+    expect(driver.worker("plain").spec.memoryMb).toBe(512);
+  });
+
+  test("an existing name is DATABASE_EXISTS, and the existing database is untouched", async () => {
+    await manager.create("taken");
+    const salt = registry.get("taken")?.keySalt;
+    expect(await failure(manager.create("taken"))).toEqual({
+      code: "DATABASE_EXISTS",
+      message: 'A database named "taken" already exists',
+    });
+    expect(driver.calls).toEqual(["start taken"]);
+    expect(registry.get("taken")?.keySalt).toBe(salt);
+    expect(existsSync(join(dataRoot, "taken"))).toBe(true);
+  });
+
+  test("an invalid or reserved name is INVALID_NAME before anything happens", async () => {
+    expect((await failure(manager.create("Bad_Name"))).code).toBe("INVALID_NAME");
+    expect((await failure(manager.create("admin"))).code).toBe("INVALID_NAME");
+    expect(driver.calls).toEqual([]);
+    expect(registry.list()).toEqual([]);
+  });
+
+  test("a failing driver.start leaves nothing behind", async () => {
+    driver.beforeStart = async () => {
+      throw new DomainError("WORKER_START_FAILED", "the worker exited at once");
+    };
+    expect(await failure(manager.create("broken"))).toEqual({
+      code: "WORKER_START_FAILED",
+      message: "the worker exited at once",
+    });
+    expect(registry.get("broken")).toBeUndefined();
+    expect(existsSync(join(dataRoot, "broken"))).toBe(false);
+    // A worker that may have been half-started is removed too.
+    expect(driver.calls).toEqual(["start broken", "remove broken"]);
+    // The name is free again.
+    driver.beforeStart = async () => {};
+    expect((await manager.create("broken")).status).toBe("running");
+  });
+
+  test("no space left while starting is DISK_FULL", async () => {
+    driver.beforeStart = async () => {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    };
+    expect((await failure(manager.create("full"))).code).toBe("DISK_FULL");
+    expect(registry.get("full")).toBeUndefined();
+  });
+});
+
+describe("delete", () => {
+  test("removes the worker, the directory and the registry row", async () => {
+    await manager.create("gone");
+    await manager.delete("gone");
+    expect(driver.calls).toEqual(["start gone", "remove gone"]);
+    expect(registry.get("gone")).toBeUndefined();
+    expect(existsSync(join(dataRoot, "gone"))).toBe(false);
+    expect(manager.list()).toEqual([]);
+    expect(thrown(() => manager.get("gone"))).toEqual({
+      code: "DATABASE_NOT_FOUND",
+      message: 'No database named "gone"',
+    });
+  });
+
+  test("a missing database is DATABASE_NOT_FOUND", async () => {
+    expect((await failure(manager.delete("never"))).code).toBe("DATABASE_NOT_FOUND");
+    expect(driver.calls).toEqual([]);
+  });
+});
+
+describe("resolve", () => {
+  test("returns the worker's URL and a short-lived token of the requested access", async () => {
+    await manager.create("data");
+    const before = Math.floor(Date.now() / 1000);
+    const ro = await manager.resolve("data", "read-only");
+    expect(ro.url).toBe("http://fake-data:1");
+    expect(ro.access).toBe("read-only");
+    expect(workerAccess("data", ro.token)).toBe("read-only");
+    expect(ro.expiresAt).toBeGreaterThanOrEqual(before + 900);
+    expect(ro.expiresAt).toBeLessThanOrEqual(before + 901);
+    const rw = await manager.resolve("data", "full-access");
+    expect(workerAccess("data", rw.token)).toBe("full-access");
+    // The worker was running: nothing was started again.
+    expect(driver.calls).toEqual(["start data"]);
+  });
+
+  test("never outlives the caller's own token (notAfter)", async () => {
+    await manager.create("short");
+    const now = Date.now() / 1000;
+    const resolved = await manager.resolve("short", "full-access", now + 60);
+    expect(resolved.expiresAt).toBeGreaterThanOrEqual(Math.floor(now) + 59);
+    expect(resolved.expiresAt).toBeLessThanOrEqual(Math.floor(now) + 61);
+  });
+
+  test("starts a database stopped when idle (a wake-up, not a restart)", async () => {
+    await manager.create("sleepy");
+    driver.exit("sleepy", true);
+    await settle();
+    expect(registry.get("sleepy")?.status).toBe("stopped");
+    expect(manager.get("sleepy")).toMatchObject({ status: "stopped", url: null, workerId: null });
+
+    const resolved = await manager.resolve("sleepy", "read-only");
+    expect(driver.calls).toEqual(["start sleepy", "start sleepy"]);
+    expect(resolved.url).toBe("http://fake-sleepy:2");
+    expect(workerAccess("sleepy", resolved.token)).toBe("read-only");
+    expect(manager.get("sleepy")).toMatchObject({
+      status: "running",
+      restarts: 0,
+      lastError: null,
+    });
+  });
+
+  test("a crashed worker is restarted and counted as a restart", async () => {
+    await manager.create("crashy");
+    driver.exit("crashy", false);
+    await settle();
+    expect(driver.calls).toEqual(["start crashy", "start crashy"]);
+    expect(manager.get("crashy")).toMatchObject({
+      status: "running",
+      restarts: 1,
+      lastError: "crashed",
+      url: "http://fake-crashy:2",
+    });
+  });
+
+  test("a missing database is DATABASE_NOT_FOUND", async () => {
+    expect((await failure(manager.resolve("nobody", "read-only"))).code).toBe("DATABASE_NOT_FOUND");
+  });
+});
+
+describe("tokens", () => {
+  test("revokeTokens changes the key: old tokens stop working, new ones work", async () => {
+    await manager.create("vault");
+    const old = manager.mintToken("vault", "full-access", 3600).token;
+    expect(manager.authenticateDatabaseToken("vault", old).access).toBe("full-access");
+    const oldKey = driver.worker("vault").spec.jwtPublicKey;
+
+    await manager.revokeTokens("vault");
+    expect(thrown(() => manager.authenticateDatabaseToken("vault", old))).toEqual({
+      code: "UNAUTHORIZED",
+      message: 'The token is not valid for database "vault"',
+    });
+    const fresh = manager.mintToken("vault", "read-only", null);
+    expect(fresh.expiresAt).toBeNull();
+    expect(manager.authenticateDatabaseToken("vault", fresh.token)).toEqual({
+      access: "read-only",
+    });
+
+    // The running worker was restarted with the new key, which refuses the old token.
+    expect(driver.calls).toEqual(["start vault", "start vault"]);
+    expect(driver.worker("vault").spec.jwtPublicKey).not.toBe(oldKey);
+    expect(() => workerAccess("vault", old)).toThrow("The JWT is invalid");
+    expect(workerAccess("vault", fresh.token)).toBe("read-only");
+  });
+
+  test("revoking a stopped database changes the key without starting it", async () => {
+    await manager.create("idle");
+    driver.exit("idle", true);
+    await settle();
+    const old = manager.mintToken("idle", "full-access", 60).token;
+    await manager.revokeTokens("idle");
+    expect(driver.calls).toEqual(["start idle"]);
+    expect(thrown(() => manager.authenticateDatabaseToken("idle", old)).code).toBe("UNAUTHORIZED");
+  });
+
+  test("revoking one database's tokens leaves another's working", async () => {
+    await manager.create("one");
+    await manager.create("two");
+    const two = manager.mintToken("two", "full-access", 60).token;
+    await manager.revokeTokens("one");
+    expect(manager.authenticateDatabaseToken("two", two).access).toBe("full-access");
+  });
+
+  test("a missing database gives the same error as a wrong token", async () => {
+    // A well-formed token naming the database, signed with some other root key.
+    const other = KeyRing.load(join(dir, "other-root.pem"));
+    const wrong = other.mint({ name: "target", salt: "x" }, "full-access", 60).token;
+
+    const missing = thrown(() => manager.authenticateDatabaseToken("target", wrong));
+    await manager.create("target");
+    const existing = thrown(() => manager.authenticateDatabaseToken("target", wrong));
+    expect(missing).toEqual(existing);
+    expect(existing).toEqual({
+      code: "UNAUTHORIZED",
+      message: 'The token is not valid for database "target"',
+    });
+
+    // So does a genuine token of a database that was deleted and re-created.
+    const stale = manager.mintToken("target", "full-access", 60).token;
+    await manager.delete("target");
+    const deleted = thrown(() => manager.authenticateDatabaseToken("target", stale));
+    await manager.create("target");
+    expect(thrown(() => manager.authenticateDatabaseToken("target", stale))).toEqual(deleted);
+    expect(deleted).toEqual(existing);
+  });
+
+  test("a genuine token of another database is FORBIDDEN, whether the name exists or not", async () => {
+    await manager.create("mine");
+    const token = manager.mintToken("mine", "full-access", 60).token;
+    const absent = thrown(() => manager.authenticateDatabaseToken("yours", token));
+    expect(absent).toEqual({
+      code: "FORBIDDEN",
+      message: 'This token is for database "mine", not "yours"',
+    });
+    await manager.create("yours");
+    expect(thrown(() => manager.authenticateDatabaseToken("yours", token))).toEqual(absent);
+  });
+
+  test("expired tokens and non-JWTs are UNAUTHORIZED", async () => {
+    await manager.create("clock");
+    const expired = keys.mint(
+      { name: "clock", salt: registry.get("clock")?.keySalt ?? null },
+      "full-access",
+      10,
+      Date.now() - 3_600_000,
+    ).token;
+    expect(thrown(() => manager.authenticateDatabaseToken("clock", expired))).toEqual({
+      code: "UNAUTHORIZED",
+      message: "The token has expired",
+    });
+    expect(thrown(() => manager.authenticateDatabaseToken("clock", "not-a-jwt"))).toEqual({
+      code: "UNAUTHORIZED",
+      message: "The token is not a valid JWT",
+    });
+  });
+
+  test("a token minted with an expiry carries it", async () => {
+    await manager.create("exp");
+    const minted = manager.mintToken("exp", "read-only", 120);
+    expect(manager.authenticateDatabaseToken("exp", minted.token)).toEqual({
+      access: "read-only",
+      exp: minted.expiresAt,
+    });
+  });
+});
+
+describe("serialization of operations on one name", () => {
+  test("create and delete racing: delete waits for the create, then removes it", async () => {
+    const gate = deferred();
+    driver.beforeStart = () => gate.promise;
+    const order: string[] = [];
+    const created = manager.create("race").then(() => order.push("created"));
+    const deleted = manager.delete("race").then(() => order.push("deleted"));
+    await settle();
+    // The create is holding the name, its worker still starting; the delete has not begun.
+    expect(driver.calls).toEqual(["start race"]);
+    expect(registry.get("race")?.status).toBe("creating");
+    gate.resolve();
+    await Promise.all([created, deleted]);
+    expect(order).toEqual(["created", "deleted"]);
+    expect(driver.calls).toEqual(["start race", "remove race"]);
+    expect(registry.get("race")).toBeUndefined();
+    expect(existsSync(join(dataRoot, "race"))).toBe(false);
+  });
+
+  test("two creates of one name: one wins, the other is DATABASE_EXISTS", async () => {
+    const gate = deferred();
+    driver.beforeStart = () => gate.promise;
+    const results = Promise.allSettled([manager.create("twin"), manager.create("twin")]);
+    await settle();
+    gate.resolve();
+    const [first, second] = await results;
+    expect(first?.status).toBe("fulfilled");
+    expect(second?.status).toBe("rejected");
+    expect(((second as PromiseRejectedResult).reason as DomainError).code).toBe("DATABASE_EXISTS");
+    expect(driver.calls).toEqual(["start twin"]);
+  });
+
+  test("a resolve queued behind a delete finds no database", async () => {
+    await manager.create("brief");
+    const gate = deferred();
+    driver.remove = async (name) => {
+      driver.calls.push(`remove ${name}`);
+      await gate.promise;
+      driver.workers.delete(name);
+    };
+    const deleted = manager.delete("brief");
+    const resolved = failure(manager.resolve("brief", "read-only"));
+    await settle();
+    gate.resolve();
+    await deleted;
+    expect((await resolved).code).toBe("DATABASE_NOT_FOUND");
+    expect(driver.calls).toEqual(["start brief", "remove brief"]);
+  });
+
+  test("operations on different names do not wait for each other", async () => {
+    const gate = deferred();
+    driver.beforeStart = (spec) => (spec.name === "slow" ? gate.promise : Promise.resolve());
+    const slow = manager.create("slow");
+    expect((await manager.create("fast")).status).toBe("running");
+    gate.resolve();
+    expect((await slow).status).toBe("running");
+  });
+});
+
+describe("start and shutdown", () => {
+  test("start reaps orphans and adopts running workers", async () => {
+    await manager.create("kept");
+    await driver.start({ ...driver.worker("kept").spec, name: "orphan" });
+    driver.calls.length = 0;
+    await manager.start();
+    expect(driver.calls).toEqual(["remove orphan"]);
+    expect(manager.get("kept").status).toBe("running");
+  });
+
+  test("after shutdown nothing starts a worker: no health restart, no wake-up, no create", async () => {
+    await manager.shutdown(false);
+    manager = new DatabaseManager(registry, driver, keys, OPTIONS({ healthIntervalMs: 10 }));
+    await manager.start();
+    await manager.create("watched");
+
+    // Before shutdown the health loop does restart a crashed worker...
+    driver.workers.get("watched")!.state = "exited";
+    await new Promise((r) => setTimeout(r, 60));
+    expect(driver.calls).toEqual(["start watched", "start watched"]);
+
+    await manager.shutdown(false);
+    // ...after it, neither the loop, nor an exit event, nor a resolve or create does.
+    driver.exit("watched", false);
+    await new Promise((r) => setTimeout(r, 60));
+    // Not even attempted: a refused restart would have recorded "shutting down" as lastError.
+    expect(registry.get("watched")?.lastError).toBe("crashed");
+    expect((await failure(manager.resolve("watched", "read-only"))).code).toBe(
+      "WORKER_UNAVAILABLE",
+    );
+    expect((await failure(manager.create("late"))).code).toBe("WORKER_UNAVAILABLE");
+    expect(driver.calls.filter((c) => c.startsWith("start"))).toEqual([
+      "start watched",
+      "start watched",
+    ]);
+    expect(registry.get("late")).toBeUndefined();
+  });
+
+  test("shutdown(true) stops every running worker", async () => {
+    await manager.create("a");
+    await manager.create("b");
+    await manager.shutdown(true);
+    expect(driver.calls.filter((c) => c.startsWith("stop")).sort()).toEqual(["stop a", "stop b"]);
+  });
+});
