@@ -1961,14 +1961,9 @@ export interface components {
         DatabaseList: {
             databases: components["schemas"]["Database"][];
         };
-        DatabaseToken: {
-            token: string;
+        DatabaseToken: components["schemas"]["DatabaseToken"] & {
             /** @description Use with @libsql/client: createClient({ url, authToken: token }) */
             url: string;
-            /** @enum {string} */
-            access: "read-only" | "full-access";
-            /** @description Unix seconds; null if it never expires */
-            expiresAt: number | null;
         };
         CreateTokenRequest: {
             /**

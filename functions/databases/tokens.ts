@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { AccessSchema } from "../../core/access";
 import { bearerOf } from "../../core/bearer";
+import { MintedTokenSchema } from "../../core/control-plane-api";
 import { ApiError } from "../../core/errors";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
@@ -25,20 +26,12 @@ const TokenBody = z
   })
   .openapi("CreateTokenRequest");
 
-const TokenResponse = z
-  .object({
-    token: z.string(),
-    url: z
-      .string()
-      .openapi({ description: "Use with @libsql/client: createClient({ url, authToken: token })" }),
-    access: AccessSchema,
-    expiresAt: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({ description: "Unix seconds; null if it never expires" }),
-  })
-  .openapi("DatabaseToken");
+/** The control plane's minted token, plus the URL to use it at (this API's libSQL proxy). */
+const TokenResponse = MintedTokenSchema.extend({
+  url: z
+    .string()
+    .openapi({ description: "Use with @libsql/client: createClient({ url, authToken: token })" }),
+}).openapi("DatabaseToken");
 
 export const route = createRoute({
   ...manifestRoute("databases/tokens"),
