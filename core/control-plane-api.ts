@@ -89,7 +89,12 @@ export const ResolvedSchema = z
 
 export type Resolved = z.infer<typeof ResolvedSchema>;
 
-export const HealthSchema = z.object({ status: z.literal("ok"), driver: z.string() });
+export const HealthSchema = z.object({
+  status: z.literal("ok"),
+  driver: z.string(),
+  /** True until start-up recovery (adopting and reaping workers) has finished. */
+  recovering: z.boolean(),
+});
 
 /** Every route of the control plane: its server and its client take method and path from here. */
 export const CONTROL_PLANE_API = {

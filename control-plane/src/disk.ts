@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isDiskFull } from "../../core/disk-reserve";
 import { DomainError } from "../../core/errors";
 
 /**
@@ -7,17 +8,10 @@ import { DomainError } from "../../core/errors";
  * SQLITE_FULL) or reported by a worker that could not start. Undefined for anything else.
  */
 export function diskError(err: unknown): DomainError | undefined {
-  const code = String((err as { code?: unknown } | null)?.code ?? "");
+  if (err instanceof DomainError) return err.code === "DISK_FULL" ? err : undefined;
+  if (!isDiskFull(err)) return undefined;
   const message = err instanceof Error ? err.message : String(err);
-  if (
-    code === "ENOSPC" ||
-    code === "EDQUOT" ||
-    code.startsWith("SQLITE_FULL") ||
-    /ENOSPC|no space left on device|database or disk is full/i.test(message)
-  ) {
-    return new DomainError("DISK_FULL", `Not enough disk space: ${message.split("\n")[0]}`);
-  }
-  return undefined;
+  return new DomainError("DISK_FULL", `Not enough disk space: ${message.split("\n")[0]}`);
 }
 
 /** Total size in bytes of the files under `dir` (0 if it does not exist). */

@@ -64,6 +64,11 @@ const EnvSchema = z.object({
   DBFORGE_HEALTH_INTERVAL_MS: millis.default(5000),
   /** Lifetime of the tokens handed to functions by resolve. */
   DBFORGE_RESOLVE_TOKEN_TTL_S: seconds.default(900),
+  /**
+   * After a restart, start again every database that was running, instead of on its next
+   * request (the default: the control plane listens at once, whatever the number of databases).
+   */
+  DBFORGE_KEEP_WARM: z.enum(["true", "false"]).default("false"),
   /** Stop every worker when the control plane exits (default: yes for processes, no for Docker). */
   DBFORGE_STOP_WORKERS_ON_EXIT: z.enum(["true", "false"]).optional(),
   /** Failed authentications a client may make in a row before it gets 429. */

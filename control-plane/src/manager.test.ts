@@ -492,6 +492,7 @@ describe("start and shutdown", () => {
     await driver.start({ ...driver.worker("kept").spec, name: "orphan" });
     driver.calls.length = 0;
     await manager.start();
+    await manager.recovered;
     expect(driver.calls).toEqual(["remove orphan"]);
     expect(manager.get("kept").status).toBe("running");
   });
@@ -500,6 +501,7 @@ describe("start and shutdown", () => {
     await manager.shutdown(false);
     manager = new DatabaseManager(registry, driver, keys, OPTIONS({ healthIntervalMs: 10 }));
     await manager.start();
+    await manager.recovered;
     await manager.create("watched");
 
     // Before shutdown the health loop does restart a crashed worker...

@@ -6,7 +6,7 @@ import { DomainError } from "../../core/errors";
 import { AuthError, decodeClaims, verifyJwt } from "../../core/jwt";
 import { validateDatabaseName } from "../../core/names";
 import { directorySize, diskError } from "./disk";
-import type { WorkerDriver, WorkerSpec } from "./drivers/types";
+import { SQLD_DB_DIR, type WorkerDriver, type WorkerSpec } from "./drivers/types";
 import { type DatabaseKeyId, type KeyRing, newKeySalt, type SignedToken } from "./keys";
 import type { DatabaseRecord, Registry } from "./registry";
 
@@ -23,7 +23,12 @@ export interface ManagerOptions {
   workerUids?: { from: number; to: number };
   /** Memory cap of a worker when its database sets none, MiB. */
   defaultMemoryMb: number;
+  /** Restart every database that was running at start-up, instead of on its next request. */
+  keepWarm?: boolean;
 }
+
+/** Databases recovered at once after a restart (each waits for its worker's status). */
+const RECOVERY_CONCURRENCY = 32;
 
 /** Consecutive failed health checks of a running worker before it is restarted. */
 const UNHEALTHY_LIMIT = 3;
@@ -52,33 +57,73 @@ export class DatabaseManager {
     driver.onExit((name) => void this.checkHealth(name));
   }
 
-  /** Recovers after a restart: reaps orphans, finishes interrupted operations, adopts workers. */
+  /**
+   * Recovers after a restart, in the background so the API listens at once whatever the number
+   * of databases: reaps workers the registry does not know, finishes interrupted creates and
+   * deletes, adopts live workers, and marks databases whose worker is gone as stopped (they
+   * start on their next request, or at once when kept warm). Each database is recovered under
+   * its own lock, so a request for it waits for its recovery; databases recover in parallel.
+   * Resolves once recovery is under way; `recovered` once it is done.
+   */
   async start(): Promise<void> {
+    this.recovering = true;
+    this.recovered = this.recover()
+      .catch((err) => console.error("control plane: recovery failed:", (err as Error).message))
+      .finally(() => {
+        this.recovering = false;
+      });
+    this.healthTimer = setInterval(() => void this.healthTick(), this.options.healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
+  /** Settles when start-up recovery has finished (for tests and shutdown). */
+  recovered: Promise<void> = Promise.resolve();
+  /** True while start-up recovery runs (reported by /health). */
+  recovering = false;
+
+  private async recover(): Promise<void> {
     let owned: string[] = [];
     try {
       owned = await this.driver.list();
     } catch (err) {
       console.error("control plane: cannot list workers:", (err as Error).message);
     }
-    for (const name of owned) {
-      if (!this.registry.get(name)) {
-        console.log(JSON.stringify({ msg: "reaping orphan worker", name }));
-        await this.driver.remove(name).catch(() => {});
+    const known = new Set(this.registry.list().map((r) => r.name));
+    const orphans = owned.filter((name) => !known.has(name));
+    const names = [...known, ...orphans];
+    await forEachLimited(names, RECOVERY_CONCURRENCY, (name) =>
+      this.locked(name, () => this.recoverOne(name)).catch((err) =>
+        console.error("control plane: could not recover", name, (err as Error).message),
+      ),
+    );
+  }
+
+  private async recoverOne(name: string): Promise<void> {
+    if (this.stopping) return;
+    const record = this.registry.get(name);
+    if (!record) {
+      console.log(JSON.stringify({ msg: "reaping orphan worker", name }));
+      await this.driver.remove(name);
+      return;
+    }
+    if (record.status === "creating" || record.status === "deleting") {
+      await this.purge(name);
+      return;
+    }
+    const status = await this.driver.status(name);
+    if (status.state === "running") {
+      if (record.status !== "running" || status.url !== record.url) {
+        this.registry.update(name, { status: "running", url: status.url, workerId: status.id });
+      }
+      return;
+    }
+    if (record.status === "running") {
+      if (this.options.keepWarm) {
+        await this.restart(record, null);
+      } else {
+        this.registry.update(name, { status: "stopped", url: null, workerId: null });
       }
     }
-    for (const record of this.registry.list()) {
-      if (record.status === "creating" || record.status === "deleting") {
-        await this.purge(record.name).catch((err) =>
-          console.error("control plane: cleanup failed", record.name, err),
-        );
-      } else if (record.status === "running") {
-        await this.locked(record.name, () => this.ensureRunning(record)).catch((err) =>
-          this.registry.update(record.name, { lastError: (err as Error).message }),
-        );
-      }
-    }
-    this.healthTimer = setInterval(() => void this.healthTick(), this.options.healthIntervalMs);
-    this.healthTimer.unref();
   }
 
   async create(name: string, options: { memoryMb?: number } = {}): Promise<DatabaseInfo> {
@@ -144,7 +189,7 @@ export class DatabaseManager {
     return this.locked(name, async () => {
       const record = this.mustGet(name);
       const url = await this.ensureRunning(record);
-      this.registry.update(name, { lastActiveAt: Date.now() });
+      this.registry.touch(name);
       const ttl = this.options.resolveTokenTtlS;
       const lifetime =
         notAfter === undefined ? ttl : Math.max(1, Math.min(ttl, notAfter - Date.now() / 1000));
@@ -207,16 +252,26 @@ export class DatabaseManager {
   }
 
   /** Stops the health loop, waits for operations in flight, optionally stops every worker. */
+  /**
+   * Stops the health loop and every wake-up first (no worker may start from now on), waits for
+   * operations in flight, then optionally stops every worker and records them as stopped: a
+   * clean stop leaves a true registry.
+   */
   async shutdown(stopWorkers: boolean): Promise<void> {
     this.stopping = true;
     clearInterval(this.healthTimer);
+    await this.recovered;
     await Promise.allSettled([...this.locks.values()]);
     if (!stopWorkers) return;
+    const names = this.registry
+      .list()
+      .filter((r) => r.status === "running")
+      .map((r) => r.name);
     await Promise.allSettled(
-      this.registry
-        .list()
-        .filter((r) => r.status === "running")
-        .map((r) => this.driver.stop(r.name)),
+      names.map(async (name) => {
+        await this.driver.stop(name);
+        this.registry.update(name, { status: "stopped", url: null, workerId: null });
+      }),
     );
   }
 
@@ -360,7 +415,8 @@ export class DatabaseManager {
       status: record.status,
       createdAt: new Date(record.createdAt).toISOString(),
       lastActiveAt: new Date(record.lastActiveAt).toISOString(),
-      sizeBytes: directorySize(join(this.dataDir(record.name), "iku.db")),
+      // The database file, its WAL and shared memory; not the worker's lock or disk reserve.
+      sizeBytes: directorySize(join(this.dataDir(record.name), SQLD_DB_DIR, "dbs")),
       url: record.status === "running" ? record.url : null,
       workerId: record.status === "running" ? record.workerId : null,
       restarts: record.restarts,
@@ -387,6 +443,19 @@ const NO_DATABASE: DatabaseKeyId = { name: "", salt: newKeySalt() };
 
 function keyIdOf(record: DatabaseRecord): DatabaseKeyId {
   return { name: record.name, salt: record.keySalt };
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 async function isHealthy(url: string): Promise<boolean> {

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseStatus } from "../../core/control-plane-api";
+import { DiskReserve, isDiskFull } from "../../core/disk-reserve";
+import { DomainError } from "../../core/errors";
 import { type NativeDatabase, type NativeValue, openNative } from "../../core/sqlite";
 
 export interface DatabaseRecord {
@@ -48,12 +50,18 @@ const ADDED_COLUMNS: Record<string, string> = {
   memory_mb: "ALTER TABLE databases ADD COLUMN memory_mb INTEGER",
 };
 
+/** Room kept for the registry's own writes on a full disk (a few thousand row changes). */
+const REGISTRY_RESERVE_BYTES = 1024 * 1024;
+
 /** The registry of databases: a SQLite file of its own, on the engine the workers use. */
 export class Registry {
   private readonly db: NativeDatabase;
+  private readonly reserve: DiskReserve;
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
+    this.reserve = new DiskReserve(`${path}.reserve`, REGISTRY_RESERVE_BYTES);
+    this.reserve.ensure();
     this.db = openNative(path, 10_000);
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = FULL");
@@ -79,6 +87,7 @@ export class Registry {
     const run = this.run(
       "INSERT INTO databases (name, status, created_at, last_active_at, key_salt, uid, memory_mb) VALUES (?, 'creating', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       [name, now, now, fields.keySalt, fields.uid, fields.memoryMb],
+      { useReserve: false },
     );
     return run.changes === 1;
   }
@@ -124,6 +133,20 @@ export class Registry {
     ]);
   }
 
+  /**
+   * Records use of a database (lastActiveAt). Best effort: on a full disk it is skipped rather
+   * than failing the request that uses the database, and it never takes the reserve.
+   */
+  touch(name: string, now = Date.now()): void {
+    try {
+      this.run("UPDATE databases SET last_active_at = ? WHERE name = ?", [now, name], {
+        useReserve: false,
+      });
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === "DISK_FULL")) throw err;
+    }
+  }
+
   delete(name: string): void {
     this.run("DELETE FROM databases WHERE name = ?", [name]);
   }
@@ -132,9 +155,29 @@ export class Registry {
     this.db.close();
   }
 
-  private run(sql: string, args: NativeValue[]) {
+  /**
+   * A write. On a full disk the reserve is given back and the write tried once more, so the
+   * registry can always record a delete (which then frees the database's space); a write that
+   * still does not fit is DISK_FULL. New databases never use the reserve.
+   */
+  private run(sql: string, args: NativeValue[], { useReserve = true } = {}) {
     // JS numbers would bind as REAL; the registry's numbers are all integers.
-    return this.db.prepare(sql).run(args.map((a) => (typeof a === "number" ? BigInt(a) : a)));
+    const bound = args.map((a) => (typeof a === "number" ? BigInt(a) : a));
+    try {
+      const result = this.db.prepare(sql).run(bound);
+      this.reserve.ensure();
+      return result;
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      if (useReserve && this.reserve.release()) {
+        try {
+          return this.db.prepare(sql).run(bound);
+        } catch (again) {
+          if (!isDiskFull(again)) throw again;
+        }
+      }
+      throw new DomainError("DISK_FULL", "Not enough disk space to update the registry");
+    }
   }
 
   private query(sql: string, args: NativeValue[]): DatabaseRecord[] {

@@ -58,6 +58,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     resolveTokenTtlS: config.DBFORGE_RESOLVE_TOKEN_TTL_S,
     workerEnv,
     defaultMemoryMb: config.DBFORGE_WORKER_MEMORY_MB,
+    keepWarm: config.DBFORGE_KEEP_WARM === "true",
     ...(workerUids ? { workerUids } : {}),
   });
   await manager.start();

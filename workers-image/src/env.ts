@@ -73,6 +73,11 @@ const EnvSchema = z.object({
    * JavaScript heap is capped by whoever starts the worker (NODE_OPTIONS, see the drivers).
    */
   DBFORGE_MEMORY_LIMIT: byteSize.default(512 * 1024 * 1024),
+  /**
+   * Space kept back (a file in the data directory) so that deleting rows, dropping tables and
+   * VACUUM still work when the disk is full; 0 keeps none.
+   */
+  DBFORGE_DISK_RESERVE: byteSize.default(4 * 1024 * 1024),
   /** Started as root: the unprivileged uid and gid to switch to before serving (see privileges). */
   DBFORGE_WORKER_UID: z.coerce.number().int().positive().optional(),
   DBFORGE_WORKER_GID: z.coerce.number().int().positive().optional(),

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { parsePublicKeys } from "../../core/jwt";
 import { Authenticator } from "./auth/authenticator";
@@ -37,6 +38,10 @@ export async function startWorker(
     synchronous: config.DBFORGE_SYNCHRONOUS,
     poolSize: 16,
     heapLimitBytes: config.DBFORGE_MEMORY_LIMIT * SQLITE_HEAP_SHARE,
+    diskReserve: {
+      path: join(config.SQLD_DB_PATH, "disk-reserve"),
+      bytes: config.DBFORGE_DISK_RESERVE,
+    },
   });
   let shuttingDown = false;
   const ctx: WorkerContext = {

@@ -13,6 +13,7 @@ import {
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { DomainError } from "../../../core/errors";
+import { workerLockHeld } from "../../../core/worker-lock";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
 import { isWorker, scanWorkers } from "./process-table";
@@ -110,6 +111,14 @@ export class ProcessDriver implements WorkerDriver {
   async start(spec: WorkerSpec): Promise<StartedWorker> {
     await this.check();
     await this.stop(spec.name);
+    // Whatever stop could not reach (a worker of another control plane on the same files):
+    // say so, rather than start a worker that the lock will refuse.
+    if (workerLockHeld(join(spec.dataDir, SQLD_DB_DIR))) {
+      throw new DomainError(
+        "WORKER_START_FAILED",
+        `Another process still serves ${spec.name}'s files (it holds their worker lock)`,
+      );
+    }
     // A port of the range can be taken by another program between our check and the worker's
     // bind: then the worker exits with EADDRINUSE and the next free port is tried.
     for (let attempt = 1; ; attempt++) {
@@ -192,6 +201,11 @@ export class ProcessDriver implements WorkerDriver {
     this.writePidFile(spec.name, { pid: child.pid ?? 0, port: actualPort });
     const url = `http://127.0.0.1:${actualPort}`;
     if (!(await waitForHealth(url, this.options.startTimeoutMs ?? 10_000, dead))) {
+      // On a loaded machine a worker with a short idle timeout may stop when idle before the
+      // first health check reaches it: it did start, and the next request starts it again.
+      if (this.logTail(logPath, logOffset).includes('"msg":"idle shutdown"')) {
+        return { id: String(child.pid ?? 0), url };
+      }
       await this.stop(spec.name);
       throw new DomainError(
         "WORKER_START_FAILED",

@@ -11,5 +11,10 @@ export const route = createRoute({
 });
 
 export function register(app: ControlPlaneApp): void {
-  app.openapi(route, (c) => c.json({ status: "ok" as const, driver: c.get("driver") }, 200));
+  app.openapi(route, (c) =>
+    c.json(
+      { status: "ok" as const, driver: c.get("driver"), recovering: c.get("manager").recovering },
+      200,
+    ),
+  );
 }

@@ -28,6 +28,22 @@ export interface StatementResult {
 
 const STATEMENT_CACHE_SIZE = 128;
 
+/** Statements that only ever free space in the database. */
+const FREEING_KEYWORDS = new Set(["DELETE", "DROP", "VACUUM"]);
+/** Statements that neither free nor take space themselves. */
+const NEUTRAL_KEYWORDS = new Set([
+  "SELECT",
+  "VALUES",
+  "EXPLAIN",
+  "BEGIN",
+  "SAVEPOINT",
+  "RELEASE",
+  "COMMIT",
+  "END",
+  "ROLLBACK",
+]);
+const COMMITTING_KEYWORDS = new Set(["COMMIT", "END", "RELEASE"]);
+
 const INSERTING_KEYWORDS = new Set(["INSERT", "REPLACE", "WITH"]);
 
 /** One SQLite connection to the worker's database file, used by one Hrana stream at a time. */
@@ -48,6 +64,8 @@ export class Connection {
   writeLockSince: number | undefined;
   /** Set when another writer rolled this connection's transaction back after TXN_TIMEOUT. */
   private forcedRollback = false;
+  /** Whether the open transaction has only freed space so far (see freesSpace). */
+  private transactionOnlyFrees = false;
 
   constructor(
     path: string,
@@ -112,6 +130,16 @@ export class Connection {
     return forced;
   }
 
+  /**
+   * Whether `stmt` only frees space: DELETE, DROP, VACUUM, or committing a transaction that did
+   * nothing else. Such a statement may use the disk reserve when the disk is full.
+   */
+  freesSpace(stmt: StatementInfo): boolean {
+    const first = stmt.keywords[0] ?? "";
+    if (FREEING_KEYWORDS.has(first)) return true;
+    return COMMITTING_KEYWORDS.has(first) && !this.isAutocommit && this.transactionOnlyFrees;
+  }
+
   execute(
     stmt: StatementInfo,
     args: SqlValue[],
@@ -119,6 +147,11 @@ export class Connection {
     budget: ResponseBudget,
   ): StatementResult {
     const started = performance.now();
+    const first = stmt.keywords[0] ?? "";
+    if (this.isAutocommit) this.transactionOnlyFrees = true;
+    if (!FREEING_KEYWORDS.has(first) && !NEUTRAL_KEYWORDS.has(first)) {
+      this.transactionOnlyFrees = false;
+    }
     try {
       checkPragma(stmt, this.readOnlyMode);
       const prepared = this.prepare(stmt.sql);

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { DiskReserve } from "../../../core/disk-reserve";
 import { openNative } from "../../../core/sqlite";
 import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
 import { Connection } from "./connection";
@@ -23,6 +24,8 @@ export interface DatabaseOptions {
    * SQLITE_NOMEM instead of growing the process. Undefined: no limit.
    */
   heapLimitBytes?: number;
+  /** Space kept back for statements that free space on a full disk (see core/disk-reserve). */
+  diskReserve?: { path: string; bytes: number };
 }
 
 /** Poll interval while waiting for the write lock, in case a holder outside this process frees it. */
@@ -40,10 +43,16 @@ export class Database {
   private lockWaiters: Array<() => void> = [];
   private closed = false;
 
+  private readonly reserve: DiskReserve | undefined;
+
   private constructor(
     readonly options: DatabaseOptions,
     private readonly sandbox: Sandbox,
-  ) {}
+  ) {
+    const { diskReserve } = options;
+    this.reserve = diskReserve && new DiskReserve(diskReserve.path, diskReserve.bytes);
+    this.reserve?.ensure();
+  }
 
   static open(options: DatabaseOptions): Database {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -99,13 +108,28 @@ export class Database {
    * statement), so retrying is safe. SQLITE_BUSY_SNAPSHOT is not retried: the transaction read
    * data that has changed since, and only the client can start over.
    */
-  async run<T>(conn: Connection, statement: () => T): Promise<T> {
+  async run<T>(conn: Connection, statement: () => T, freesSpace = false): Promise<T> {
     const started = performance.now();
+    let reserveReleased = false;
     for (;;) {
       const wasInTransaction = !conn.isAutocommit;
       try {
-        return statement();
+        const result = statement();
+        if (!freesSpace) this.reserve?.ensure();
+        return result;
       } catch (err) {
+        // A full disk must not make freeing space impossible: a statement that frees space
+        // gets the reserve and one more try.
+        if (
+          freesSpace &&
+          !reserveReleased &&
+          err instanceof SqlError &&
+          err.code === "SQLITE_FULL" &&
+          this.reserve?.release()
+        ) {
+          reserveReleased = true;
+          continue;
+        }
         if (!(err instanceof SqlError) || err.extendedCode !== "SQLITE_BUSY") throw err;
         const waited = performance.now() - started;
         if (waited >= this.options.lockWaitTimeoutMs) {

@@ -126,7 +126,7 @@ export class HranaStream {
     const conn = this.connection();
     this.db.checkNotTimedOut(conn);
     for (const info of analyzeSqlCached(sql)) {
-      await this.db.run(conn, () => conn.execute(info, [], false, budget));
+      await this.db.run(conn, () => conn.execute(info, [], false, budget), conn.freesSpace(info));
     }
   }
 
@@ -172,11 +172,15 @@ export class HranaStream {
   ): Promise<StatementResult> {
     const info = singleStatement(this.store.resolve(stmt.source));
     const args = bindArgs(info, stmt);
-    return this.db.run(conn, () => {
-      // The stream may have been closed (client gone) while this statement waited for the lock.
-      if (this.closed) throw new SqlError("SQLITE_ABORT", "SQLite error: the stream was closed");
-      return conn.execute(info, args, stmt.wantRows, budget);
-    });
+    return this.db.run(
+      conn,
+      () => {
+        // The stream may have been closed (client gone) while this statement waited for the lock.
+        if (this.closed) throw new SqlError("SQLITE_ABORT", "SQLite error: the stream was closed");
+        return conn.execute(info, args, stmt.wantRows, budget);
+      },
+      conn.freesSpace(info),
+    );
   }
 
   private async runBatch(
