@@ -19,8 +19,8 @@ export const BUNDLES = {
   worker: {
     entryPoints: ["workers-image/src/main.ts"],
     outfile: "dist/worker/worker.mjs",
-    // The engine is a native addon, resolved from node_modules (or the image's copy).
-    external: ["libsql", "libsql/*"],
+    // The engines are native addons, resolved at run time from node_modules (or the image's copy).
+    external: ["libsql-stable", "libsql-linux-*"],
     // ws optionally loads native helpers through require; the pure JS fallbacks are fine.
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

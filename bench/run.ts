@@ -1,8 +1,10 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
 import { benchControlPlane } from "./control-plane-latency";
+import { benchEngines } from "./engines";
 import { benchFunctions } from "./functions-throughput";
 import { benchWorker } from "./worker-throughput";
 
 await benchWorker();
+await benchEngines();
 await benchFunctions();
 await benchControlPlane();

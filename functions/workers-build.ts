@@ -30,6 +30,7 @@ export async function buildWorkers(): Promise<void> {
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["browser", "module", "main"],
+    minify: true,
     logLevel: "warning",
   });
 }

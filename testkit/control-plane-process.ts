@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chownSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { engineEnv } from "./engine";
 import { CONTROL_PLANE_BUNDLE, WORKER_BUNDLE } from "./paths";
 import { makeTempDir } from "./temp";
 
@@ -36,6 +37,7 @@ export async function startControlPlaneProcess(
     ...(options.user ?? {}),
     env: {
       PATH: process.env.PATH,
+      ...engineEnv,
       DBFORGE_DATA_DIR: dataDir,
       DBFORGE_CONTROL_PLANE_ADDR: "127.0.0.1:0",
       DBFORGE_WORKER_BUNDLE: WORKER_BUNDLE,

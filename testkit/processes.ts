@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "libsql";
+import Database from "libsql-stable";
 
 /** The control plane's instance id: derived from its data directory (see control-plane service). */
 export const instanceOf = (dataDir: string): string =>

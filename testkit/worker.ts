@@ -4,6 +4,7 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { signJwt, type TokenClaims } from "../core/jwt";
+import { engineEnv } from "./engine";
 import { WORKER_BUNDLE } from "./paths";
 import { makeTempDir } from "./temp";
 
@@ -27,6 +28,8 @@ export interface WorkerProcessOptions {
   env?: Record<string, string>;
   /** Default: any free port. */
   port?: number;
+  /** Default: the built bundle in dist/. */
+  bundle?: string;
 }
 
 /** Starts the worker bundle and resolves once it listens. */
@@ -34,9 +37,10 @@ export async function startWorkerProcess(
   options: WorkerProcessOptions = {},
 ): Promise<WorkerProcess> {
   const dataDir = options.dataDir ?? makeTempDir("worker");
-  const child = spawn(process.execPath, [WORKER_BUNDLE], {
+  const child = spawn(process.execPath, [options.bundle ?? WORKER_BUNDLE], {
     env: {
       PATH: process.env.PATH,
+      ...engineEnv,
       SQLD_HTTP_LISTEN_ADDR: `127.0.0.1:${options.port ?? 0}`,
       SQLD_DB_PATH: join(dataDir, "data.sqld"),
       ...options.env,

@@ -88,6 +88,8 @@ const EnvSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /** The libSQL binding of the registry and of every process worker: auto, pre or stable. */
+  DBFORGE_ENGINE: z.enum(["auto", "pre", "stable"]).default("auto"),
   /** Passed to every worker (see workers-image). */
   DBFORGE_QUERY_TIMEOUT_MS: millis.optional(),
 });

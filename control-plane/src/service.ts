@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import Dockerode from "dockerode";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
+import { selectEngine } from "../../core/sqlite/index";
 import { loadAdminToken } from "./admin-token";
 import { buildControlPlaneApp } from "./app";
 import { DockerDriver } from "./drivers/docker";
@@ -44,11 +45,12 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   const instanceId = createHash("sha256").update(config.dataDir).digest("hex").slice(0, 10);
   const workerUids = workerUidRange(config.DBFORGE_WORKER_UIDS);
   secureDataRoot(config.dataDir, stateDir, workerUids);
+  selectEngine(config.DBFORGE_ENGINE);
   const registry = new Registry(join(stateDir, "registry.db"));
   const keys = KeyRing.load(join(stateDir, "root-ed25519.pem"));
   const admin = loadAdminToken(config.DBFORGE_ADMIN_TOKEN, join(stateDir, "admin-token"));
   const driver = createDriver(config, instanceId, stateDir);
-  const workerEnv: Record<string, string> = {};
+  const workerEnv: Record<string, string> = { DBFORGE_ENGINE: config.DBFORGE_ENGINE };
   if (config.DBFORGE_QUERY_TIMEOUT_MS)
     workerEnv.DBFORGE_QUERY_TIMEOUT_MS = String(config.DBFORGE_QUERY_TIMEOUT_MS);
   const manager = new DatabaseManager(registry, driver, keys, {

@@ -263,7 +263,7 @@ describe("process driver recovery", () => {
       const orphan = (await (await first.api("GET", "/v1/databases/orphan")).json()) as Info;
       await first.kill();
       // Forget "orphan" in the registry behind the control plane's back.
-      const { default: Database } = await import("libsql");
+      const { default: Database } = await import("libsql-stable");
       const registry = new Database(join(first.dataDir, ".control-plane/registry.db"), {});
       registry.prepare("DELETE FROM databases WHERE name = 'orphan'").run();
       registry.close();

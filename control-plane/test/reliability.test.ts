@@ -187,7 +187,7 @@ test("a restart with 1,000 registered databases listens within a second; idle on
   const live = (await (await first.api("GET", "/v1/databases/live-a")).json()) as Info;
   // 1,000 more, registered as stopped (idle) databases, written straight into the registry.
   await first.kill();
-  const { default: Database } = await import("libsql");
+  const { default: Database } = await import("libsql-stable");
   const registry = new Database(`${first.dataDir}/.control-plane/registry.db`, {});
   const insert = registry.prepare(
     "INSERT INTO databases (name, status, created_at, last_active_at, key_salt, uid) VALUES (?, 'stopped', 0, 0, ?, ?)",

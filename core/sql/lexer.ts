@@ -117,3 +117,18 @@ export function* tokenize(sql: string): Generator<Token> {
     i = end;
   }
 }
+
+/**
+ * The name a "quoted" or "string" token stands for: quotes removed and doubled quotes undone
+ * (`"a""b"` is `a"b`, `[x]` is `x`); any other token's text unchanged. SQLite takes a 'string'
+ * as a name where the grammar wants one (`FROM 'tbl'`, `PRAGMA 'name'`).
+ */
+export function tokenText(text: string): string {
+  const open = text[0];
+  const close = open === "[" ? "]" : open;
+  if (text.length < 2 || text[text.length - 1] !== close) return text;
+  const inner = text.slice(1, -1);
+  if (open === "[") return inner;
+  if (open === "'" || open === '"' || open === "`") return inner.replaceAll(`${open}${open}`, open);
+  return text;
+}

@@ -78,6 +78,11 @@ const EnvSchema = z.object({
    * VACUUM still work when the disk is full; 0 keeps none.
    */
   DBFORGE_DISK_RESERVE: byteSize.default(4 * 1024 * 1024),
+  /**
+   * Which libSQL binding runs the database: "pre" (query timeouts, action-level authorizer;
+   * Linux x64), "stable" (every platform), or "auto" (pre where it loads, else stable).
+   */
+  DBFORGE_ENGINE: z.enum(["auto", "pre", "stable"]).default("auto"),
   /** Started as root: the unprivileged uid and gid to switch to before serving (see privileges). */
   DBFORGE_WORKER_UID: z.coerce.number().int().positive().optional(),
   DBFORGE_WORKER_GID: z.coerce.number().int().positive().optional(),

@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { runMain } from "../../core/run-main";
+import { selectEngine } from "../../core/sqlite/index";
 import { acquireWorkerLock } from "../../core/worker-lock";
 import { parseEnv } from "./env";
 import { dropPrivileges } from "./privileges";
@@ -13,6 +14,8 @@ runMain(
   "worker",
   async (stop) => {
     const config = parseEnv(process.env);
+    // Loaded before privileges are dropped: the worker's own user may not read node_modules.
+    const engine = selectEngine(config.DBFORGE_ENGINE);
     dropPrivileges(config.runAs);
     // Before anything touches the database: one worker per database, ever.
     mkdirSync(config.SQLD_DB_PATH, { recursive: true });
@@ -25,6 +28,7 @@ runMain(
         addr: `${host}:${worker.port}`,
         db: config.dbFile,
         auth: Boolean(config.jwtKey),
+        engine: `${engine.name} (libsql-js ${engine.version})`,
       }),
     );
     return { stop: () => worker.shutdown() };

@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import Database from "libsql";
+import Database from "libsql-stable";
 import { expect, test } from "vitest";
 import { removeDir } from "../../testkit/temp";
 import { sleep } from "../../testkit/wait";

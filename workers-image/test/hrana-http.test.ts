@@ -3,6 +3,7 @@
  * describe, cursors and the transaction timeout, checked against sqld's behaviour.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { testEngine } from "../../testkit/engine";
 import { removeDir } from "../../testkit/temp";
 import { sleep } from "../../testkit/wait";
 import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
@@ -17,6 +18,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker.stop();
   removeDir(worker.dataDir);
+});
+
+test("/version names the engine the suite runs on", async () => {
+  const { name, version } = testEngine();
+  const text = await (await fetch(`${worker.url}/version`)).text();
+  expect(text).toBe(`dbforge-worker 0.1.0 (libsql-js ${version}, ${name} engine)`);
 });
 
 type Json = Record<string, unknown>;

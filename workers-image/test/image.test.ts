@@ -30,10 +30,11 @@ afterAll(() => {
   removeDir(dataDir);
 });
 
-function run(): { id: string; url: string } {
+function run(env: Record<string, string> = {}): { id: string; url: string } {
   const id = docker(
     "run",
     "-d",
+    ...Object.entries(env).flatMap(([key, value]) => ["-e", `${key}=${value}`]),
     "--label",
     "dev.dbforge.test=image",
     "-p",
@@ -62,7 +63,11 @@ async function waitHealthy(url: string): Promise<void> {
 test("the image serves @libsql/client on a published loopback port and keeps data in the volume", async () => {
   const first = run();
   await waitHealthy(first.url);
-  expect(await (await fetch(`${first.url}/version`)).text()).toMatch(/^dbforge-worker /);
+  // Linux x64: the pre-release engine (auto); the image carries the stable one too.
+  const engine = process.arch === "x64" ? "pre" : "stable";
+  expect(await (await fetch(`${first.url}/version`)).text()).toMatch(
+    new RegExp(`^dbforge-worker .*, ${engine} engine\\)$`),
+  );
 
   const anonymous = createClient({ url: first.url });
   await expect(anonymous.execute("SELECT 1")).rejects.toThrow(/authorization/i);
@@ -79,8 +84,10 @@ test("the image serves @libsql/client on a published loopback port and keeps dat
   docker("stop", "-t", "10", first.id);
   expect(docker("inspect", "-f", "{{.State.ExitCode}}", first.id)).toBe("0");
 
-  const second = run();
+  // The second container on the stable engine, forced: the same file, the same answers.
+  const second = run({ DBFORGE_ENGINE: "stable" });
   await waitHealthy(second.url);
+  expect(await (await fetch(`${second.url}/version`)).text()).toMatch(/, stable engine\)$/);
   const again = createClient({ url: second.url.replace("http", "ws"), authToken: keys.token() });
   const rs = await again.execute("SELECT v FROM t");
   expect(rs.rows[0]?.v).toBe("in a container");

@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
-const HAS_PROC = existsSync("/proc/self/environ");
+/** Whether this system has Linux's /proc (macOS and Windows do not). */
+export const HAS_PROC = existsSync("/proc/self/environ");
 
 /** Alive and not a zombie. */
 function alive(pid: number): boolean {

@@ -16,7 +16,7 @@ import { DomainError } from "../../../core/errors";
 import { workerLockHeld } from "../../../core/worker-lock";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
-import { isWorker, scanWorkers } from "./process-table";
+import { HAS_PROC, isWorker, scanWorkers } from "./process-table";
 import {
   memoryEnv,
   SQLD_DB_DIR,
@@ -311,9 +311,18 @@ export class ProcessDriver implements WorkerDriver {
     return undefined;
   }
 
-  /** Alive, not a zombie, and really this database's worker (not a recycled pid). */
+  /**
+   * Alive, not a zombie, and really this database's worker (not a recycled pid). Without /proc
+   * a pid cannot be told from a recycled one by its environment; then it is ours if this
+   * process started it and it has not exited, or (adopted after a restart) if the database's
+   * worker lock is held: only a live worker of this database holds it.
+   */
   private isOurs(pid: number, name: string): boolean {
-    return isWorker(pid, name, this.options.instanceId);
+    if (!isWorker(pid, name, this.options.instanceId)) return false;
+    if (HAS_PROC) return true;
+    const child = this.children.get(name);
+    if (child?.pid === pid) return child.exitCode === null && child.signalCode === null;
+    return workerLockHeld(join(this.options.dataRoot, name, SQLD_DB_DIR));
   }
 
   /** The worker logs {"msg":"listening","addr":"host:port"} once it accepts connections. */

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, LibsqlError } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { testEngine } from "../../../testkit/engine";
 import { type Stack, startStack } from "../../../testkit/stack";
 
 let stack: Stack;
@@ -146,6 +147,12 @@ async function attempt(channel: Channel, token: string, sql: string): Promise<st
     client.close();
   }
 }
+
+test("the tenant's worker runs the engine the suite runs on", async () => {
+  const res = await stack.cp.api("POST", "/v1/databases/tenant/resolve");
+  const { url } = (await res.json()) as { url: string };
+  expect(await (await fetch(`${url}/version`)).text()).toContain(`${testEngine().name} engine`);
+});
 
 describe.each(["read-only", "full-access"] as const)("with a %s token", (access) => {
   test.each(["rest", "http", "ws"] as const)("every escape is refused over %s", async (channel) => {

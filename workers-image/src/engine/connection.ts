@@ -8,8 +8,10 @@ import {
 import type { Sandbox } from "../sandbox/authorizer";
 import { checkPragma } from "../sandbox/pragma";
 import { refusalMessage } from "../sandbox/refusal";
+import { screenStatement } from "../sandbox/screen";
 import { toSqlError } from "./errors";
 import { type ResponseBudget, valueSize } from "./limits";
+import type { QueryWatchdog } from "./watchdog";
 
 export type SqlValue = NativeValue;
 
@@ -72,6 +74,8 @@ export class Connection {
     readonly queryTimeoutMs: number,
     synchronous: string,
     private readonly sandbox: Sandbox,
+    /** Where the engine cannot interrupt statements: ends the process past the timeout. */
+    private readonly watchdog?: QueryWatchdog,
   ) {
     this.db = openNative(path, queryTimeoutMs);
     // Set before the sandbox is installed: clients can neither read nor change the last two.
@@ -153,43 +157,55 @@ export class Connection {
       this.transactionOnlyFrees = false;
     }
     try {
-      checkPragma(stmt, this.readOnlyMode);
-      const prepared = this.prepare(stmt.sql);
-      const columns = columnsOf(prepared);
-      let rows: SqlValue[][] = [];
-      let affectedRowCount: number;
-      let insertedRowid: bigint | undefined;
-      if (columns.length === 0 || !wantRows) {
-        const run = prepared.run(args);
-        affectedRowCount = run.changes;
-        if (run.changes > 0) insertedRowid = this.exactRowid(run.lastInsertRowid);
-      } else if (isPureQuery(stmt)) {
-        rows = collectRows(prepared, args, budget);
-        affectedRowCount = 0;
-      } else {
-        // INSERT ... RETURNING, PRAGMA, WITH ...: the binding gives no change count for
-        // statements that return rows, so measure it on the connection.
-        const before = this.totalChanges();
-        rows = collectRows(prepared, args, budget);
-        affectedRowCount = Number(this.totalChanges() - before);
-        if (affectedRowCount > 0) insertedRowid = this.queryLastInsertRowid();
-      }
-      if (insertedRowid !== undefined && INSERTING_KEYWORDS.has(stmt.keywords[0] ?? "")) {
-        this.lastInsertRowid = insertedRowid;
-      }
-      if (leavesConnectionState(stmt)) this.tainted = true;
-      return {
-        columns,
-        rows,
-        affectedRowCount,
-        lastInsertRowid: this.lastInsertRowid,
-        durationMs: performance.now() - started,
-      };
+      this.screen(stmt);
+      const run = () => this.executeChecked(stmt, args, wantRows, budget, started);
+      return this.watchdog ? this.watchdog.run(this.queryTimeoutMs, run) : run();
     } catch (err) {
       throw toSqlError(err, stmt, this);
     } finally {
       this.trackWriteLock(stmt);
     }
+  }
+
+  /** The statement itself, once the sandbox let it through. */
+  private executeChecked(
+    stmt: StatementInfo,
+    args: SqlValue[],
+    wantRows: boolean,
+    budget: ResponseBudget,
+    started: number,
+  ): StatementResult {
+    const prepared = this.prepare(stmt.sql);
+    const columns = columnsOf(prepared);
+    let rows: SqlValue[][] = [];
+    let affectedRowCount: number;
+    let insertedRowid: bigint | undefined;
+    if (columns.length === 0 || !wantRows) {
+      const run = prepared.run(args);
+      affectedRowCount = run.changes;
+      if (run.changes > 0) insertedRowid = this.exactRowid(run.lastInsertRowid);
+    } else if (isPureQuery(stmt)) {
+      rows = collectRows(prepared, args, budget);
+      affectedRowCount = 0;
+    } else {
+      // INSERT ... RETURNING, PRAGMA, WITH ...: the binding gives no change count for
+      // statements that return rows, so measure it on the connection.
+      const before = this.totalChanges();
+      rows = collectRows(prepared, args, budget);
+      affectedRowCount = Number(this.totalChanges() - before);
+      if (affectedRowCount > 0) insertedRowid = this.queryLastInsertRowid();
+    }
+    if (insertedRowid !== undefined && INSERTING_KEYWORDS.has(stmt.keywords[0] ?? "")) {
+      this.lastInsertRowid = insertedRowid;
+    }
+    if (leavesConnectionState(stmt)) this.tainted = true;
+    return {
+      columns,
+      rows,
+      affectedRowCount,
+      lastInsertRowid: this.lastInsertRowid,
+      durationMs: performance.now() - started,
+    };
   }
 
   private trackWriteLock(stmt: StatementInfo): void {
@@ -202,7 +218,7 @@ export class Connection {
   /** Column names and types without running the statement. */
   describeColumns(stmt: StatementInfo): ColumnInfo[] {
     try {
-      checkPragma(stmt, this.readOnlyMode);
+      this.screen(stmt);
       return columnsOf(this.prepare(stmt.sql));
     } catch (err) {
       throw toSqlError(err, stmt, this);
@@ -216,7 +232,7 @@ export class Connection {
   isReadonlyStatement(stmt: StatementInfo): boolean {
     if (stmt.keywords[0] === "EXPLAIN") return true;
     try {
-      checkPragma(stmt, this.readOnlyMode);
+      this.screen(stmt);
       const program = this.db.prepare(`EXPLAIN ${stmt.sql}`).raw(true).iterate() as Iterable<
         NativeValue[]
       >;
@@ -245,6 +261,16 @@ export class Connection {
   close(): void {
     this.statements.clear();
     this.db.close();
+  }
+
+  /**
+   * The sandbox's checks that come before SQLite prepares a statement: pragmas (they depend on
+   * the connection's access), and the screen where the engine has no authorizer (once per SQL
+   * text: a cached statement passed it).
+   */
+  private screen(stmt: StatementInfo): void {
+    checkPragma(stmt, this.readOnlyMode);
+    if (this.sandbox.screens && !this.statements.has(stmt.sql)) screenStatement(stmt, this.sandbox);
   }
 
   /** What an authorizer refusal of `stmt` means, for the error message (see toSqlError). */

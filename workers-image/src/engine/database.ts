@@ -1,10 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiskReserve } from "../../../core/disk-reserve";
-import { openNative } from "../../../core/sqlite";
+import { engine, openNative } from "../../../core/sqlite/index";
 import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
 import { Connection } from "./connection";
 import { SqlError, StmtErrorCode } from "./errors";
+import { QueryWatchdog } from "./watchdog";
 
 export interface DatabaseOptions {
   /** The SQLite database file. */
@@ -44,6 +45,8 @@ export class Database {
   private closed = false;
 
   private readonly reserve: DiskReserve | undefined;
+  /** Only for engines that cannot interrupt a statement (see ./watchdog.ts). */
+  private readonly watchdog = engine().interruptsQueries ? undefined : new QueryWatchdog();
 
   private constructor(
     readonly options: DatabaseOptions,
@@ -64,9 +67,14 @@ export class Database {
       }
       setup.exec("PRAGMA journal_mode = WAL");
       // The engine's own list, so a module an engine upgrade adds is refused until classified.
-      const modules = setup.prepare("SELECT name FROM pragma_module_list").raw(true);
-      const names = [...modules.iterate()].map((row) => String(row[0]));
-      return new Database(options, buildSandbox({ modules: names }));
+      const column = (sql: string) =>
+        [...setup.prepare(sql).raw(true).iterate()].map((row) => String(row[0]));
+      const surface = {
+        modules: column("SELECT name FROM pragma_module_list"),
+        functions: column("SELECT DISTINCT name FROM pragma_function_list"),
+        authorizes: engine().authorizes,
+      };
+      return new Database(options, buildSandbox(surface));
     } finally {
       setup.close();
     }
@@ -82,6 +90,7 @@ export class Database {
         this.options.queryTimeoutMs,
         this.options.synchronous,
         this.sandbox,
+        this.watchdog,
       );
     conn.resetForNewStream();
     conn.setReadOnly(readOnly);
@@ -169,6 +178,7 @@ export class Database {
   /** Rolls back every open transaction and closes every connection. */
   close(): void {
     this.closed = true;
+    this.watchdog?.stop();
     for (const conn of [...this.active]) this.release(conn);
     for (const conn of this.idle.splice(0)) conn.close();
   }

@@ -34,33 +34,11 @@ interface NativeSqliteError {
   message: string;
 }
 
-/**
- * The binding reports SQLite errors in two shapes: a SqliteError with `code`, or (from row
- * iteration) a plain Error whose message is JSON `{"libsqlError":true,"code":...,"message":...}`.
- */
+/** A SQLite error from either engine's binding: an Error with SQLite's result code name. */
 function asNativeSqliteError(err: unknown): NativeSqliteError | undefined {
   if (!(err instanceof Error)) return undefined;
-  const fromJson = parseLibsqlJson(err.message);
-  if (fromJson) return fromJson;
   const code = (err as { code?: unknown }).code;
   if (typeof code === "string" && code.startsWith("SQLITE_")) return { code, message: err.message };
-  return undefined;
-}
-
-function parseLibsqlJson(message: string): NativeSqliteError | undefined {
-  if (!message.startsWith("{")) return undefined;
-  try {
-    const parsed = JSON.parse(message) as {
-      libsqlError?: unknown;
-      code?: unknown;
-      message?: unknown;
-    };
-    if (parsed.libsqlError === true && typeof parsed.code === "string") {
-      return { code: parsed.code, message: String(parsed.message ?? parsed.code) };
-    }
-  } catch {
-    // not JSON after all
-  }
   return undefined;
 }
 

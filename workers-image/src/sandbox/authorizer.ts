@@ -12,6 +12,7 @@ import {
   type AuthorizerConfig,
   type AuthorizerRule,
 } from "../../../core/sqlite";
+import type { ScreenLists } from "./screen";
 import {
   ALLOWED_FUNCTIONS,
   CREATABLE_MODULES,
@@ -21,15 +22,21 @@ import {
   USABLE_PRAGMAS,
 } from "./surface";
 
-/** What the engine itself reports (pragma_module_list), so new modules are refused unclassified. */
+/**
+ * What the engine itself reports (pragma_module_list, pragma_function_list), so a module or
+ * function an engine upgrade adds is refused until it is classified.
+ */
 export interface EngineSurface {
   modules: string[];
+  functions: string[];
+  /** Whether the engine applies the authorizer; where it does not, the screen is the SQL layer. */
+  authorizes: boolean;
 }
 
-export interface Sandbox {
+export interface Sandbox extends ScreenLists {
   authorizer: AuthorizerConfig;
-  /** Modules (and pragma tables) no statement may read or write, lower-case. */
-  unreadableModules: ReadonlySet<string>;
+  /** Screen statements before SQLite prepares them (./screen.ts): engines without an authorizer. */
+  screens: boolean;
 }
 
 export function buildSandbox(engine: EngineSurface): Sandbox {
@@ -56,7 +63,11 @@ export function buildSandbox(engine: EngineSurface): Sandbox {
   ];
   return {
     authorizer: { rules, defaultPolicy: Authorization.ALLOW },
+    screens: !engine.authorizes,
     unreadableModules: new Set([...unreadable, ...hiddenPragmaTables]),
+    refusedFunctions: new Set(
+      engine.functions.map((f) => f.toLowerCase()).filter((f) => !ALLOWED_FUNCTIONS.has(f)),
+    ),
   };
 }
 

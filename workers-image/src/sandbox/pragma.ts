@@ -6,7 +6,7 @@
  */
 
 import type { StatementInfo } from "../../../core/sql/analyze";
-import { tokenize } from "../../../core/sql/lexer";
+import { tokenize, tokenText } from "../../../core/sql/lexer";
 import { SqlError } from "../engine/errors";
 import { pragmaClass, refusalReason } from "./surface";
 
@@ -33,7 +33,7 @@ export function pragmaOf(stmt: StatementInfo): PragmaUse | undefined {
       seenPragma = token.kind === "word" && text.toUpperCase() === "PRAGMA";
       continue;
     }
-    tokens.push(token.kind === "quoted" || token.kind === "string" ? unquote(text) : text);
+    tokens.push(token.kind === "quoted" || token.kind === "string" ? tokenText(text) : text);
   }
   // PRAGMA [schema.]name [= value | (value)]
   const qualified = tokens[1] === ".";
@@ -73,12 +73,4 @@ export function checkPragma(stmt: StatementInfo, readOnly: boolean): void {
       "SQLITE_READONLY",
     );
   }
-}
-
-function unquote(text: string): string {
-  const open = text[0];
-  const close = open === "[" ? "]" : open;
-  if (text.length < 2 || text[text.length - 1] !== close) return text;
-  const inner = text.slice(1, -1);
-  return open === "[" ? inner : inner.replaceAll(`${open}${open}`, open ?? "");
 }

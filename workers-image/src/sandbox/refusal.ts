@@ -4,7 +4,7 @@
  * the feature that is off limits.
  */
 import type { StatementInfo } from "../../../core/sql/analyze";
-import { tokenize } from "../../../core/sql/lexer";
+import { tokenize, tokenText } from "../../../core/sql/lexer";
 import { refusalReason } from "./surface";
 
 const OWN_FILE_ONLY = "a DB-Forge database may only use its own file";
@@ -37,7 +37,7 @@ function refusedModuleOf(stmt: StatementInfo, unreadable: ReadonlySet<string>): 
   for (const token of tokenize(stmt.sql)) {
     if (token.kind !== "word" && token.kind !== "quoted") continue;
     const raw = stmt.sql.slice(token.start, token.end);
-    const name = (token.kind === "quoted" ? raw.slice(1, -1) : raw).toLowerCase();
+    const name = tokenText(raw).toLowerCase();
     if (afterUsing) return name;
     afterUsing = createsVirtualTable && name === "using";
     if (unreadable.has(name)) return name;
