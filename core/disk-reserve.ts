@@ -12,15 +12,23 @@ const RETRY_MS = 10_000;
 
 export class DiskReserve {
   private lastAttempt = 0;
+  /**
+   * Whether the reserve file is there. The file is this process's own (one worker per database,
+   * one control plane per data directory), so after the first look it is known without asking
+   * the file system: `ensure` runs after every write and must cost nothing.
+   */
+  private present: boolean;
 
   constructor(
     readonly path: string,
     readonly bytes: number,
-  ) {}
+  ) {
+    this.present = existsSync(path);
+  }
 
   /** Makes the reserve if it is missing and there is room (at most every 10 s); never throws. */
   ensure(now = Date.now()): void {
-    if (this.bytes <= 0 || existsSync(this.path) || now - this.lastAttempt < RETRY_MS) return;
+    if (this.bytes <= 0 || this.present || now - this.lastAttempt < RETRY_MS) return;
     this.lastAttempt = now;
     const partial = `${this.path}.partial`;
     try {
@@ -36,6 +44,7 @@ export class DiskReserve {
       // Whole or not at all: a half reserve would promise space it does not hold.
       rmSync(this.path, { force: true });
       renameSync(partial, this.path);
+      this.present = true;
     } catch {
       rmSync(partial, { force: true });
     }
@@ -43,8 +52,9 @@ export class DiskReserve {
 
   /** Gives the space back; true if there was a reserve to give. */
   release(): boolean {
-    if (!existsSync(this.path)) return false;
+    if (!this.present && !existsSync(this.path)) return false;
     rmSync(this.path, { force: true });
+    this.present = false;
     return true;
   }
 }

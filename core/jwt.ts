@@ -100,13 +100,45 @@ export function verifyJwt(
   if (!keys.some((key) => verify(null, signed, key, signature))) throw invalid();
 
   const claims = decodeJson(payloadPart) as TokenClaims;
-  if (claims.exp !== undefined) {
-    if (typeof claims.exp !== "number") throw invalid();
-    if (nowMs / 1000 > claims.exp + EXP_LEEWAY_S) {
-      throw new AuthError("AUTH_JWT_EXPIRED", "The JWT has expired");
-    }
-  }
+  if (claims.exp !== undefined && typeof claims.exp !== "number") throw invalid();
+  checkExpiry(claims.exp, nowMs);
   return accessFromClaims(claims, namespace);
+}
+
+function checkExpiry(exp: number | undefined, nowMs: number): void {
+  if (exp !== undefined && nowMs / 1000 > exp + EXP_LEEWAY_S) {
+    throw new AuthError("AUTH_JWT_EXPIRED", "The JWT has expired");
+  }
+}
+
+/**
+ * verifyJwt with a memory: a token verified once is not verified again (an Ed25519 check costs
+ * more than a whole point select) but its expiry still is, every time. Only good tokens are
+ * remembered, at most `maxEntries` (the oldest go first). The keys never change for the life of
+ * a verifier: a new key (a revoke) means a new worker.
+ */
+export class TokenVerifier {
+  private readonly verified = new Map<string, { access: Access; exp: number | undefined }>();
+
+  constructor(
+    private readonly keys: KeyObject[],
+    private readonly maxEntries = 1024,
+  ) {}
+
+  verify(token: string, nowMs = Date.now()): Access {
+    const hit = this.verified.get(token);
+    if (hit) {
+      checkExpiry(hit.exp, nowMs);
+      return hit.access;
+    }
+    const access = verifyJwt(token, this.keys, DEFAULT_NAMESPACE, nowMs);
+    if (this.verified.size >= this.maxEntries) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, { access, exp: decodeClaims(token)?.exp });
+    return access;
+  }
 }
 
 function accessFromClaims(claims: TokenClaims, namespace: string): Access {

@@ -23,6 +23,8 @@ export interface NativeStatement {
   raw(toggle?: boolean): NativeStatement;
   columns(): NativeColumn[];
   run(params?: NativeValue[]): NativeRunResult;
+  /** The first row only (undefined: none); much cheaper than iterate on both bindings. */
+  get(params?: NativeValue[]): NativeValue[] | undefined;
   iterate(params?: NativeValue[]): IterableIterator<NativeValue[]> & { return?(): unknown };
 }
 

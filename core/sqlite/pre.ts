@@ -21,6 +21,7 @@ interface Binding {
     options: { defaultQueryTimeout: number; timeout: number },
   ) => {
     inTransaction(): boolean;
+    interrupt(): void;
     authorizer(config: AuthorizerConfig | null): void;
     defaultSafeIntegers(toggle?: boolean): void;
     close(): void;
@@ -28,6 +29,7 @@ interface Binding {
   databasePrepareSync(db: unknown, sql: string): RawStatement;
   databaseExecSync(db: unknown, sql: string): void;
   statementRunSync(stmt: RawStatement, params?: NativeValue[]): NativeRunResult;
+  statementGetSync(stmt: RawStatement, params?: NativeValue[]): NativeValue[] | undefined;
   statementIterateSync(stmt: RawStatement, params?: NativeValue[]): unknown;
   iteratorNextSync(iterator: unknown): IteratorResult<NativeValue[]>;
 }
@@ -107,6 +109,7 @@ function wrapDatabase(binding: Binding, db: InstanceType<Binding["Database"]>): 
       wrapStatement(
         binding,
         call(() => binding.databasePrepareSync(db, sql)),
+        () => db.interrupt(),
       ),
     exec: (sql) => call(() => binding.databaseExecSync(db, sql)),
     authorizer: (config) => db.authorizer(config),
@@ -115,7 +118,17 @@ function wrapDatabase(binding: Binding, db: InstanceType<Binding["Database"]>): 
   };
 }
 
-function wrapStatement(binding: Binding, stmt: RawStatement): NativeStatement {
+/**
+ * `iterate`'s `return` (a result given up half-way, e.g. RESPONSE_TOO_LARGE) ends the statement
+ * by interrupting it, so that it fails and SQLite rolls back what it did: only closing it would
+ * reset it, and a reset INSERT … RETURNING in autocommit commits its rows. The stable binding's
+ * statements end the same way (./stable.ts).
+ */
+function wrapStatement(
+  binding: Binding,
+  stmt: RawStatement,
+  interrupt: () => void,
+): NativeStatement {
   const statement: NativeStatement = {
     raw(toggle) {
       stmt.raw(toggle);
@@ -123,11 +136,28 @@ function wrapStatement(binding: Binding, stmt: RawStatement): NativeStatement {
     },
     columns: () => stmt.columns(),
     run: (params) => call(() => binding.statementRunSync(stmt, params)),
+    get: (params) => call(() => binding.statementGetSync(stmt, params)),
     iterate(params) {
       const rows = call(() => binding.statementIterateSync(stmt, params)) as { close?(): void };
+      let done = false;
       const iterator = {
-        next: () => call(() => binding.iteratorNextSync(rows)),
+        next() {
+          // A statement that failed has ended too: stepping it again would run it anew.
+          done = true;
+          const next = call(() => binding.iteratorNextSync(rows));
+          done = next.done === true;
+          return next;
+        },
         return(value?: unknown) {
+          if (!done) {
+            done = true;
+            interrupt();
+            try {
+              binding.iteratorNextSync(rows);
+            } catch {
+              // SQLITE_INTERRUPT: the statement ended
+            }
+          }
           rows.close?.();
           return { done: true as const, value };
         },

@@ -4,13 +4,63 @@
  * worker ends runaway statements with a watchdog, and its statement screen (which runs on
  * both engines) is the sandbox's only SQL layer (see README "Supported platforms").
  */
-import type { Engine, NativeDatabase } from "./index";
+import type { Engine, NativeDatabase, NativeStatement, NativeValue } from "./index";
 import { packageVersion, requireHere } from "./platform";
 
 type StableDatabase = new (
   path: string,
   options: { timeout: number },
-) => Omit<NativeDatabase, "authorizer"> & { authorizer(rules: unknown): void };
+) => Omit<NativeDatabase, "authorizer"> & { authorizer(rules: unknown): void; interrupt(): void };
+
+/**
+ * The binding's statement, whose row iterator cannot be ended early: a statement left half-way
+ * keeps its connection on its snapshot, or (INSERT … RETURNING) keeps the write lock. `return`
+ * ends it as SQLite would: interrupt the connection and step once more, so the statement halts
+ * (rolled back) and the interrupt is spent.
+ */
+/** How many rows the binding's iterator fetches at a time (libsql-js 0.5: 100). */
+const PREFETCHED_ROWS = 100;
+
+function endableStatement(statement: NativeStatement, interrupt: () => void): NativeStatement {
+  const iterate = statement.iterate.bind(statement);
+  const wrapped: NativeStatement = Object.assign(Object.create(statement) as NativeStatement, {
+    raw(toggle?: boolean) {
+      statement.raw(toggle);
+      return wrapped;
+    },
+    iterate(params?: NativeValue[]) {
+      const rows = iterate(params);
+      let done = false;
+      const iterator = {
+        next() {
+          // A statement that failed has ended too: stepping it again would run it anew.
+          done = true;
+          const next = rows.next();
+          done = next.done === true;
+          return next;
+        },
+        return(value?: unknown) {
+          if (!done) {
+            done = true;
+            interrupt();
+            try {
+              // The binding hands out rows it fetched ahead (up to 100) before it steps again.
+              for (let i = 0; i <= PREFETCHED_ROWS && !rows.next().done; i++);
+            } catch {
+              // SQLITE_INTERRUPT: the statement ended
+            }
+          }
+          return { done: true as const, value };
+        },
+        [Symbol.iterator]() {
+          return iterator;
+        },
+      };
+      return iterator as unknown as ReturnType<NativeStatement["iterate"]>;
+    },
+  });
+  return wrapped;
+}
 
 export function loadStable(): Engine {
   const Database = requireHere("libsql-stable") as StableDatabase;
@@ -27,7 +77,7 @@ export function loadStable(): Engine {
         get inTransaction() {
           return db.inTransaction;
         },
-        prepare: (sql) => db.prepare(sql),
+        prepare: (sql) => endableStatement(db.prepare(sql), () => db.interrupt()),
         exec: (sql) => db.exec(sql),
         authorizer: () => {},
         defaultSafeIntegers: (toggle) => db.defaultSafeIntegers(toggle),

@@ -61,6 +61,13 @@ const EnvSchema = z.object({
   DBFORGE_TRANSACTION_TIMEOUT_MS: millis.default(5000),
   /** sqld closes HTTP streams idle for 10 s, rolling back their transactions. */
   DBFORGE_STREAM_IDLE_TIMEOUT_MS: millis.default(10000),
+  /**
+   * SQLite connections open at once. A stream holds one only while a request runs or while its
+   * transaction is open, so this bounds open transactions; past it a new one gets SQLITE_BUSY.
+   */
+  DBFORGE_MAX_CONNECTIONS: z.coerce.number().int().min(2).default(128),
+  /** Open HTTP streams (batons) kept at once; past it the longest unused one without a transaction expires. */
+  DBFORGE_MAX_STREAMS: z.coerce.number().int().min(16).default(4096),
   /** FULL: every acknowledged commit is on disk, even across power loss. */
   DBFORGE_SYNCHRONOUS: z.enum(["FULL", "NORMAL"]).default("FULL"),
   /** Largest request body accepted. */

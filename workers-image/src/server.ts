@@ -37,6 +37,7 @@ export async function startWorker(
     transactionTimeoutMs: config.DBFORGE_TRANSACTION_TIMEOUT_MS,
     synchronous: config.DBFORGE_SYNCHRONOUS,
     poolSize: 16,
+    maxConnections: config.DBFORGE_MAX_CONNECTIONS,
     heapLimitBytes: config.DBFORGE_MEMORY_LIMIT * SQLITE_HEAP_SHARE,
     diskReserve: {
       path: join(config.SQLD_DB_PATH, "disk-reserve"),
@@ -49,6 +50,7 @@ export async function startWorker(
     streams: new HttpStreams(db, {
       idleTimeoutMs: config.DBFORGE_STREAM_IDLE_TIMEOUT_MS,
       tombstoneMs: 300_000,
+      maxStreams: config.DBFORGE_MAX_STREAMS,
     }),
     limits: new ResponseLimits(config.SQLD_MAX_RESPONSE_SIZE, config.SQLD_MAX_TOTAL_RESPONSE_SIZE),
     authenticator: new Authenticator(config.jwtKey ? parsePublicKeys(config.jwtKey) : undefined),

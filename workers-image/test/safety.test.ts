@@ -167,6 +167,27 @@ test("responses over SQLD_MAX_RESPONSE_SIZE fail with RESPONSE_TOO_LARGE", async
   expect(rs.rows).toHaveLength(100);
 });
 
+test("a write whose RETURNING rows are too large is rolled back and frees the write lock", async () => {
+  await client.execute("CREATE TABLE returned (x INTEGER, pad BLOB)");
+  const other = createClient({ url: worker.url });
+  try {
+    const code = await codeOf(
+      client.execute(
+        "INSERT INTO returned SELECT value, randomblob(100) FROM generate_series(1, 5000) RETURNING *",
+      ),
+    );
+    expect(code).toBe("RESPONSE_TOO_LARGE");
+    // Another client writes at once (no SQLITE_BUSY after the lock wait), and sees nothing of
+    // the failed insert.
+    const started = Date.now();
+    await other.execute("INSERT INTO returned VALUES (-1, NULL)");
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await other.execute("SELECT count(*) AS n FROM returned")).rows[0]?.n).toBe(1);
+  } finally {
+    other.close();
+  }
+});
+
 test("request bodies over the limit get 413, and the worker stays up", async () => {
   const big = "x".repeat(1_100_000);
   const res = await fetch(`${worker.url}/v2/pipeline`, {

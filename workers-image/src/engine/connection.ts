@@ -11,6 +11,7 @@ import { refusalMessage } from "../sandbox/refusal";
 import { screenStatement } from "../sandbox/screen";
 import { toSqlError } from "./errors";
 import { type ResponseBudget, valueSize } from "./limits";
+import { atMostOneRow } from "./single-row";
 import type { QueryWatchdog } from "./watchdog";
 
 export type SqlValue = NativeValue;
@@ -29,6 +30,39 @@ export interface StatementResult {
 }
 
 const STATEMENT_CACHE_SIZE = 128;
+
+/**
+ * What every connection of one database shares. `schema.generation` grows whenever a schema
+ * change may have taken effect: the column lists cached with prepared statements are good while
+ * it stands still (SQLite re-prepares a statement after a schema change, and `SELECT *` may then
+ * have other columns). Every change goes through this process: one worker per database.
+ */
+export interface ConnectionSettings {
+  queryTimeoutMs: number;
+  synchronous: string;
+  sandbox: Sandbox;
+  /** Where the engine cannot interrupt statements: ends the process past the timeout. */
+  watchdog?: QueryWatchdog;
+  schema: { generation: number };
+}
+
+/** A prepared statement and what is known of it, good for one schema generation. */
+interface Prepared {
+  statement: NativeStatement;
+  /** Whether it returns rows at all: a statement's kind never changes. */
+  returnsRows: boolean;
+  columns: ColumnInfo[];
+  /** A query the binding's one-row call can serve (see ./single-row.ts). */
+  oneRow: boolean;
+  /**
+   * The schema generation `columns` and `oneRow` were read at; -1 when read inside a
+   * transaction, whose snapshot may be older than the generation (read again next time).
+   */
+  stamp: number;
+}
+
+/** Statements that may change the schema (also by ending a transaction that changed it). */
+const SCHEMA_KEYWORDS = new Set(["CREATE", "DROP", "ALTER"]);
 
 /** Statements that only ever free space in the database. */
 const FREEING_KEYWORDS = new Set(["DELETE", "DROP", "VACUUM"]);
@@ -52,7 +86,9 @@ const INSERTING_KEYWORDS = new Set(["INSERT", "REPLACE", "WITH"]);
 export class Connection {
   private readonly db: NativeDatabase;
   /** Prepared statements by SQL text, least recently used first. */
-  private readonly statements = new Map<string, NativeStatement>();
+  private readonly statements = new Map<string, Prepared>();
+  /** Whether the open transaction ran a schema statement (its end changes the schema again). */
+  private schemaChangeInTransaction = false;
   /** Read-only connections (tokens with `a: "ro"`) fail every write with SQLITE_READONLY. */
   private readOnlyMode = false;
   /** Set once a statement changed connection state that must not leak to another stream. */
@@ -69,27 +105,35 @@ export class Connection {
   /** Whether the open transaction has only freed space so far (see freesSpace). */
   private transactionOnlyFrees = false;
 
+  readonly queryTimeoutMs: number;
+  private readonly sandbox: Sandbox;
+
   constructor(
     path: string,
-    readonly queryTimeoutMs: number,
-    synchronous: string,
-    private readonly sandbox: Sandbox,
-    /** Where the engine cannot interrupt statements: ends the process past the timeout. */
-    private readonly watchdog?: QueryWatchdog,
+    private readonly settings: ConnectionSettings,
   ) {
-    this.db = openNative(path, queryTimeoutMs);
+    this.queryTimeoutMs = settings.queryTimeoutMs;
+    this.sandbox = settings.sandbox;
+    this.db = openNative(path, settings.queryTimeoutMs);
     // Set before the sandbox is installed: clients can neither read nor change the last two.
     // trusted_schema=OFF: views, triggers, CHECK and DEFAULT expressions may only call
     // innocuous functions, so a trigger planted by one token cannot run a dangerous function
     // under another. cell_size_check: extra checks against corrupt (e.g. imported) files.
     this.db.exec(
-      `PRAGMA synchronous = ${synchronous}; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON`,
+      `PRAGMA synchronous = ${settings.synchronous}; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON`,
     );
-    this.db.authorizer(sandbox.authorizer);
+    this.db.authorizer(settings.sandbox.authorizer);
   }
 
+  /**
+   * Whether no transaction is open, as last asked of SQLite: only statements and ROLLBACK on
+   * this connection (all of them run here) change it, so it is asked again only after one.
+   */
+  private autocommit: boolean | undefined;
+
   get isAutocommit(): boolean {
-    return !this.db.inTransaction;
+    this.autocommit ??= !this.db.inTransaction;
+    return this.autocommit;
   }
 
   /** Whether the connection can serve another stream (no transaction, no leftover state). */
@@ -98,8 +142,13 @@ export class Connection {
   }
 
   /** Called when a stream takes the connection: results start from a fresh connection's view. */
-  resetForNewStream(): void {
-    this.lastInsertRowid = 0n;
+  resetForNewStream(lastInsertRowid = 0n): void {
+    this.lastInsertRowid = lastInsertRowid;
+  }
+
+  /** What results report as the last insert rowid (the stream's, carried across connections). */
+  get lastRowid(): bigint {
+    return this.lastInsertRowid;
   }
 
   get readOnly(): boolean {
@@ -159,12 +208,31 @@ export class Connection {
     try {
       this.screen(stmt);
       const run = () => this.executeChecked(stmt, args, wantRows, budget, started);
-      return this.watchdog ? this.watchdog.run(this.queryTimeoutMs, run) : run();
+      const { watchdog } = this.settings;
+      return watchdog ? watchdog.run(this.queryTimeoutMs, run) : run();
     } catch (err) {
       throw toSqlError(err, stmt, this);
     } finally {
+      this.trackSchema(first);
       this.trackWriteLock(stmt);
     }
+  }
+
+  /** Moves the schema generation on when `first` (a statement's first keyword) may have changed it. */
+  private trackSchema(first: string): void {
+    if (SCHEMA_KEYWORDS.has(first)) {
+      this.settings.schema.generation++;
+      if (!this.isAutocommit) this.schemaChangeInTransaction = true;
+    } else if (this.schemaChangeInTransaction && this.isAutocommit) {
+      this.transactionEnded();
+    }
+  }
+
+  /** The open transaction ended (committed or rolled back); its schema changes took effect or were undone. */
+  private transactionEnded(): void {
+    if (!this.schemaChangeInTransaction) return;
+    this.schemaChangeInTransaction = false;
+    this.settings.schema.generation++;
   }
 
   /** The statement itself, once the sandbox let it through. */
@@ -175,17 +243,23 @@ export class Connection {
     budget: ResponseBudget,
     started: number,
   ): StatementResult {
-    const prepared = this.prepare(stmt.sql);
-    const columns = columnsOf(prepared);
+    const cached = this.prepare(stmt.sql);
+    const { statement: prepared } = cached;
+    const generation = this.settings.schema.generation;
+    // A transaction may see an older schema than the generation: never stamp from inside one.
+    const stamp = this.isAutocommit ? generation : -1;
+    const stale = cached.stamp !== generation;
+    if (stale && cached.returnsRows) cached.oneRow = this.servesOneRow(stmt);
+    this.autocommit = undefined;
     let rows: SqlValue[][] = [];
     let affectedRowCount: number;
     let insertedRowid: bigint | undefined;
-    if (columns.length === 0 || !wantRows) {
+    if (!cached.returnsRows || !wantRows) {
       const run = prepared.run(args);
       affectedRowCount = run.changes;
       if (run.changes > 0) insertedRowid = this.exactRowid(run.lastInsertRowid);
     } else if (isPureQuery(stmt)) {
-      rows = collectRows(prepared, args, budget);
+      rows = cached.oneRow ? firstRow(prepared, args, budget) : collectRows(prepared, args, budget);
       affectedRowCount = 0;
     } else {
       // INSERT ... RETURNING, PRAGMA, WITH ...: the binding gives no change count for
@@ -195,12 +269,18 @@ export class Connection {
       affectedRowCount = Number(this.totalChanges() - before);
       if (affectedRowCount > 0) insertedRowid = this.queryLastInsertRowid();
     }
+    // Read after the run: SQLite re-prepares a statement on its first step after a schema
+    // change, and until then reports the old columns.
+    if (stale) {
+      cached.columns = columnsOf(prepared);
+      cached.stamp = stamp;
+    }
     if (insertedRowid !== undefined && INSERTING_KEYWORDS.has(stmt.keywords[0] ?? "")) {
       this.lastInsertRowid = insertedRowid;
     }
     if (leavesConnectionState(stmt)) this.tainted = true;
     return {
-      columns,
+      columns: cached.columns,
       rows,
       affectedRowCount,
       lastInsertRowid: this.lastInsertRowid,
@@ -219,7 +299,11 @@ export class Connection {
   describeColumns(stmt: StatementInfo): ColumnInfo[] {
     try {
       this.screen(stmt);
-      return columnsOf(this.prepare(stmt.sql));
+      // Not run, so a statement prepared before a schema change cannot say: prepare it anew.
+      const cached = this.prepare(stmt.sql);
+      if (cached.stamp === this.settings.schema.generation) return cached.columns;
+      this.statements.delete(stmt.sql);
+      return this.prepare(stmt.sql).columns;
     } catch (err) {
       throw toSqlError(err, stmt, this);
     }
@@ -233,10 +317,7 @@ export class Connection {
     if (stmt.keywords[0] === "EXPLAIN") return true;
     try {
       this.screen(stmt);
-      const program = this.db.prepare(`EXPLAIN ${stmt.sql}`).raw(true).iterate() as Iterable<
-        NativeValue[]
-      >;
-      for (const [, opcode, , p2] of program) {
+      for (const [, opcode, , p2] of this.explain(stmt.sql)) {
         if (opcode === "Transaction" && p2 !== 0n && p2 !== 0) return false;
         if (opcode === "Vacuum" || opcode === "JournalMode") return false;
       }
@@ -251,16 +332,20 @@ export class Connection {
     this.writeLockSince = undefined;
     if (this.isAutocommit) return;
     try {
+      this.autocommit = undefined;
       this.db.exec("ROLLBACK");
     } catch {
       // SQLite rolls back anyway when the connection closes; make sure it does.
       this.tainted = true;
     }
+    this.transactionEnded();
   }
 
   close(): void {
     this.statements.clear();
     this.db.close();
+    // Closing rolls back an open transaction, and its schema changes with it.
+    this.transactionEnded();
   }
 
   /**
@@ -278,7 +363,7 @@ export class Connection {
     return refusalMessage(stmt, this.sandbox.unreadableModules);
   }
 
-  private prepare(sql: string): NativeStatement {
+  private prepare(sql: string): Prepared {
     const cached = this.statements.get(sql);
     if (cached) {
       // Re-insert to mark as most recently used.
@@ -286,14 +371,46 @@ export class Connection {
       this.statements.set(sql, cached);
       return cached;
     }
-    const prepared = this.db.prepare(sql);
-    if (prepared.columns().length > 0) prepared.raw(true);
+    const statement = this.db.prepare(sql);
+    const columns = columnsOf(statement);
+    if (columns.length > 0) statement.raw(true);
+    // Unstamped: the first run reads what it needs (see executeChecked).
+    const prepared = {
+      statement,
+      returnsRows: columns.length > 0,
+      columns,
+      oneRow: false,
+      stamp: -2,
+    };
     this.statements.set(sql, prepared);
     if (this.statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.statements.keys().next().value;
       if (oldest !== undefined) this.statements.delete(oldest);
     }
     return prepared;
+  }
+
+  /** Whether a query's program returns at most one row (./single-row.ts). */
+  private servesOneRow(stmt: StatementInfo): boolean {
+    if (!isPureQuery(stmt)) return false;
+    const program = this.explain(stmt.sql).map(([addr, opcode, , p2]) => ({
+      addr: Number(addr),
+      opcode: String(opcode),
+      p2: Number(p2),
+    }));
+    return atMostOneRow(program);
+  }
+
+  /**
+   * A statement's program (EXPLAIN), read to the end. The EXPLAIN statement is then reset with
+   * one more (side-effect free) run: the stable binding otherwise keeps the connection on the
+   * snapshot it read, so it would not see later commits.
+   */
+  private explain(sql: string): NativeValue[][] {
+    const statement = this.db.prepare(`EXPLAIN ${sql}`).raw(true);
+    const program = [...statement.iterate()];
+    statement.get();
+    return program;
   }
 
   private totalChanges(): bigint {
@@ -309,7 +426,7 @@ export class Connection {
   }
 
   private scalar(sql: string): bigint {
-    const iterator = this.prepare(sql).iterate();
+    const iterator = this.prepare(sql).statement.iterate();
     try {
       const first = iterator.next();
       return first.done ? 0n : BigInt(first.value[0] as bigint);
@@ -321,6 +438,19 @@ export class Connection {
 
 function columnsOf(prepared: NativeStatement): ColumnInfo[] {
   return prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
+}
+
+function firstRow(
+  prepared: NativeStatement,
+  args: SqlValue[],
+  budget: ResponseBudget,
+): SqlValue[][] {
+  const row = prepared.get(args);
+  if (!row) return [];
+  let size = 0;
+  for (const value of row) size += valueSize(value);
+  budget.charge(size);
+  return [row];
 }
 
 function collectRows(

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DiskReserve } from "../../../core/disk-reserve";
 import { engine, openNative } from "../../../core/sqlite/index";
 import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
-import { Connection } from "./connection";
+import { Connection, type ConnectionSettings } from "./connection";
 import { SqlError, StmtErrorCode } from "./errors";
 import { QueryWatchdog } from "./watchdog";
 
@@ -20,6 +20,11 @@ export interface DatabaseOptions {
   synchronous: "FULL" | "NORMAL";
   /** Idle connections kept open for reuse. */
   poolSize: number;
+  /**
+   * Connections open at once, idle ones included. A stream holds one only while a request of
+   * it runs or while it has a transaction open, so this bounds open transactions.
+   */
+  maxConnections: number;
   /**
    * SQLite's hard heap limit in bytes (process-wide): an allocation past it fails with
    * SQLITE_NOMEM instead of growing the process. Undefined: no limit.
@@ -48,10 +53,19 @@ export class Database {
   /** Only for engines that cannot interrupt a statement (see ./watchdog.ts). */
   private readonly watchdog = engine().interruptsQueries ? undefined : new QueryWatchdog();
 
+  private readonly connectionSettings: ConnectionSettings;
+
   private constructor(
     readonly options: DatabaseOptions,
-    private readonly sandbox: Sandbox,
+    sandbox: Sandbox,
   ) {
+    this.connectionSettings = {
+      queryTimeoutMs: options.queryTimeoutMs,
+      synchronous: options.synchronous,
+      sandbox,
+      watchdog: this.watchdog,
+      schema: { generation: 0 },
+    };
     const { diskReserve } = options;
     this.reserve = diskReserve && new DiskReserve(diskReserve.path, diskReserve.bytes);
     this.reserve?.ensure();
@@ -80,22 +94,42 @@ export class Database {
     }
   }
 
-  /** A connection for a new stream: pooled if one is idle. */
-  acquire(readOnly: boolean): Connection {
+  /**
+   * A connection for a stream, pooled if one is idle (one of the same access first), with the
+   * stream's last insert rowid. At most `maxConnections` exist: past that, a stream gets a
+   * clear SQLITE_BUSY instead of making the process open connections until memory runs out.
+   */
+  acquire(readOnly: boolean, lastInsertRowid = 0n): Connection {
     if (this.closed) throw new Error("database is closed");
-    const conn =
-      this.idle.pop() ??
-      new Connection(
-        this.options.path,
-        this.options.queryTimeoutMs,
-        this.options.synchronous,
-        this.sandbox,
-        this.watchdog,
-      );
-    conn.resetForNewStream();
+    let at = this.idle.length - 1;
+    while (at >= 0 && this.idle[at]?.readOnly !== readOnly) at--;
+    const conn = at >= 0 ? this.idle.splice(at, 1)[0] : (this.idle.pop() ?? this.openConnection());
+    if (!conn) throw new Error("unreachable: no connection");
+    conn.resetForNewStream(lastInsertRowid);
     conn.setReadOnly(readOnly);
     this.active.add(conn);
     return conn;
+  }
+
+  private openConnection(): Connection {
+    if (this.active.size >= this.options.maxConnections) {
+      throw new SqlError(
+        "SQLITE_BUSY",
+        `SQLite error: too many open transactions on this database (${this.options.maxConnections}); commit or roll back the ones you no longer need`,
+        "SQLITE_BUSY",
+      );
+    }
+    try {
+      return new Connection(this.options.path, this.connectionSettings);
+    } catch (err) {
+      // The binding's message names the file's host path: log it, do not hand it out.
+      console.error(JSON.stringify({ msg: "could not open a connection", error: String(err) }));
+      throw new SqlError(
+        "SQLITE_CANTOPEN",
+        "SQLite error: could not open another connection to the database (the server is short of memory or file handles)",
+        "SQLITE_CANTOPEN",
+      );
+    }
   }
 
   /** Ends a stream's use of its connection; an open transaction is rolled back. */
@@ -117,7 +151,31 @@ export class Database {
    * statement), so retrying is safe. SQLITE_BUSY_SNAPSHOT is not retried: the transaction read
    * data that has changed since, and only the client can start over.
    */
-  async run<T>(conn: Connection, statement: () => T, freesSpace = false): Promise<T> {
+  run<T>(conn: Connection, statement: () => T, freesSpace = false): T | Promise<T> {
+    // The common case, synchronously: no promise, no tick. A statement that must wait for the
+    // lock or get the disk reserve runs again on the slow path.
+    const wasInTransaction = !conn.isAutocommit;
+    try {
+      const result = statement();
+      if (!freesSpace) this.reserve?.ensure();
+      return result;
+    } catch (err) {
+      const code = err instanceof SqlError ? err.code : undefined;
+      const busy = err instanceof SqlError && err.extendedCode === "SQLITE_BUSY";
+      if (busy || (freesSpace && code === "SQLITE_FULL")) {
+        return this.runWaiting(conn, statement, freesSpace);
+      }
+      throw err;
+    } finally {
+      if (wasInTransaction && conn.isAutocommit) this.wakeLockWaiters();
+    }
+  }
+
+  private async runWaiting<T>(
+    conn: Connection,
+    statement: () => T,
+    freesSpace: boolean,
+  ): Promise<T> {
     const started = performance.now();
     let reserveReleased = false;
     for (;;) {

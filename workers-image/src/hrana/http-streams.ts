@@ -9,9 +9,8 @@ interface Entry {
   /** Sequence number the next baton must carry: a baton is good for exactly one request. */
   seq: bigint;
   inUse: boolean;
-  /** Idle deadline while open; removal deadline once expired (a tombstone). */
+  /** Idle deadline. */
   deadline: number;
-  expired: boolean;
 }
 
 export interface HttpStreamsOptions {
@@ -19,6 +18,12 @@ export interface HttpStreamsOptions {
   idleTimeoutMs: number;
   /** How long an expired stream's baton still answers STREAM_EXPIRED. sqld: 300 s. */
   tombstoneMs: number;
+  /**
+   * Open streams kept at once (and 16 times as many tombstones). A client that never closes its streams
+   * (tursodb's clients send no `close`) must not grow the worker without bound: past this, the
+   * longest unused stream that holds no transaction expires early.
+   */
+  maxStreams: number;
 }
 
 /** A stream taken by one HTTP request; give it back with `release`. */
@@ -28,6 +33,8 @@ export interface StreamLease {
 }
 
 const BATON_BYTES = 48;
+/** Tombstones are a few bytes each: keep many more than open streams. */
+const TOMBSTONES_PER_STREAM = 16;
 
 /**
  * Hrana-over-HTTP streams and their batons. A baton is base64 of stream id (8 bytes, BE),
@@ -36,7 +43,11 @@ const BATON_BYTES = 48;
  */
 export class HttpStreams {
   private readonly key = randomBytes(32);
+  /** Open streams, oldest first. */
   private readonly entries = new Map<bigint, Entry>();
+  /** Expired streams' ids and when they are forgotten, oldest first. */
+  private readonly tombstones = new Map<bigint, number>();
+  private lastId = 0n;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -50,22 +61,26 @@ export class HttpStreams {
   /** A new stream when `baton` is undefined, else the stream the baton continues. */
   acquire(baton: string | undefined): StreamLease {
     if (baton === undefined) {
-      const id = randomBytes(8).readBigUInt64BE();
+      // Batons are authenticated (HMAC), so ids and sequences need not be unpredictable: a
+      // counter is enough, and costs no random bytes per request.
+      const id = ++this.lastId;
       const entry: Entry = {
         stream: new HranaStream(this.db, httpSqlStore()),
-        seq: randomBytes(8).readBigUInt64BE(),
+        seq: 0n,
         inUse: true,
         deadline: Number.POSITIVE_INFINITY,
-        expired: false,
       };
+      if (this.entries.size >= this.options.maxStreams) this.expireOneUnused();
       this.entries.set(id, entry);
       return { id, stream: entry.stream };
     }
     const { id, seq } = this.decodeBaton(baton);
     const entry = this.entries.get(id);
-    if (!entry) throw new ProtocolError("Received an invalid baton");
+    if (!entry) {
+      if (this.tombstones.has(id)) throw new StreamExpiredError();
+      throw new ProtocolError("Received an invalid baton");
+    }
     if (entry.inUse) throw new ProtocolError("Received a baton that has already been used");
-    if (entry.expired) throw new StreamExpiredError();
     if (entry.seq !== seq) throw new ProtocolError("Received a baton that has already been used");
     entry.inUse = true;
     entry.deadline = Number.POSITIVE_INFINITY;
@@ -93,9 +108,7 @@ export class HttpStreams {
   }
 
   get openStreams(): number {
-    let open = 0;
-    for (const entry of this.entries.values()) if (!entry.expired) open++;
-    return open;
+    return this.entries.size;
   }
 
   /** Closes every stream (rolling back open transactions). */
@@ -103,19 +116,37 @@ export class HttpStreams {
     clearInterval(this.sweeper);
     for (const entry of this.entries.values()) entry.stream.close();
     this.entries.clear();
+    this.tombstones.clear();
   }
 
   private sweep(): void {
     const now = Date.now();
     for (const [id, entry] of this.entries) {
-      if (entry.inUse || now < entry.deadline) continue;
-      if (entry.expired) {
-        this.entries.delete(id);
-      } else {
-        entry.stream.close();
-        entry.expired = true;
-        entry.deadline = now + this.options.tombstoneMs;
-      }
+      if (!entry.inUse && now >= entry.deadline) this.expire(id, entry, now);
+    }
+    for (const [id, forgetAt] of this.tombstones) {
+      if (now < forgetAt) break; // oldest first: the rest are younger
+      this.tombstones.delete(id);
+    }
+  }
+
+  /** Closes a stream; its baton answers STREAM_EXPIRED for a while. */
+  private expire(id: bigint, entry: Entry, now = Date.now()): void {
+    entry.stream.close();
+    this.entries.delete(id);
+    if (this.tombstones.size >= TOMBSTONES_PER_STREAM * this.options.maxStreams) {
+      const oldest = this.tombstones.keys().next().value;
+      if (oldest !== undefined) this.tombstones.delete(oldest);
+    }
+    this.tombstones.set(id, now + this.options.tombstoneMs);
+  }
+
+  /** Makes room: the longest unused stream that holds no connection (no transaction) expires. */
+  private expireOneUnused(): void {
+    for (const [id, entry] of this.entries) {
+      if (entry.inUse || entry.stream.holdsConnection) continue;
+      this.expire(id, entry);
+      return;
     }
   }
 

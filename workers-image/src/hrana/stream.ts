@@ -17,12 +17,17 @@ interface BatchSink {
 }
 
 /**
- * One Hrana stream: a connection of its own (taken lazily, so a stream that only stores SQL costs
- * nothing), executing requests strictly in order. Transports (HTTP pipelines, WebSocket) decode
- * requests, resolve auth and call in here; SQL errors come out as SqlError.
+ * One Hrana stream, executing requests strictly in order. It holds a connection only while a
+ * request runs or while it needs that very connection afterwards (an open transaction, a temp
+ * table, anything that leaves state on it); between requests a connection in autocommit goes
+ * back to the pool, so an open stream costs a few objects, not a SQLite connection. The last
+ * insert rowid results report is the stream's own, carried from connection to connection.
+ * Transports (HTTP pipelines, WebSocket) decode requests, resolve auth and call in here; SQL
+ * errors come out as SqlError.
  */
 export class HranaStream {
   private conn: Connection | undefined;
+  private lastInsertRowid = 0n;
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
   /** Whether the current request's credentials only allow reading. */
@@ -37,15 +42,49 @@ export class HranaStream {
     return this.closed;
   }
 
+  /** Requests queued or running. */
+  private pending = 0;
+
   /** Runs `op` after every request queued before it: a stream executes one request at a time. */
   enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(op);
-    this.queue = result.catch(() => undefined);
+    this.pending++;
+    const done = () => {
+      this.pending--;
+    };
+    // Nothing queued (the usual case): start at once rather than a tick later.
+    const result = this.pending === 1 ? startNow(op) : this.queue.then(op);
+    const settled = result.then(done, done);
+    this.queue = settled;
     return result;
+  }
+
+  /** Whether the stream keeps a connection between requests (an open transaction, or state). */
+  get holdsConnection(): boolean {
+    return this.conn !== undefined;
   }
 
   /** Handles a stream request; SqlError and ResponseError are the request's error result. */
   async handle(req: proto.StreamRequest, budget: ResponseBudget): Promise<proto.StreamResponse> {
+    try {
+      return await this.handleOne(req, budget);
+    } finally {
+      this.releaseIfIdle();
+    }
+  }
+
+  /** Gives the connection back to the pool if the stream does not need it until its next request. */
+  private releaseIfIdle(): void {
+    const { conn } = this;
+    if (!conn || this.closed || !conn.isReusable) return;
+    this.lastInsertRowid = conn.lastRowid;
+    this.conn = undefined;
+    this.db.release(conn);
+  }
+
+  private async handleOne(
+    req: proto.StreamRequest,
+    budget: ResponseBudget,
+  ): Promise<proto.StreamResponse> {
     if (this.closed) throw new ProtocolError("Stream for this baton was closed");
     switch (req.type) {
       case "close":
@@ -160,7 +199,7 @@ export class HranaStream {
 
   private connection(): Connection {
     if (this.closed) throw new ProtocolError("Stream for this baton was closed");
-    this.conn ??= this.db.acquire(this.readOnly);
+    this.conn ??= this.db.acquire(this.readOnly, this.lastInsertRowid);
     this.conn.setReadOnly(this.readOnly);
     return this.conn;
   }
@@ -208,6 +247,14 @@ export class HranaStream {
         succeeded.push(false);
       }
     }
+  }
+}
+
+function startNow<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return op();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

@@ -75,7 +75,12 @@ describe("the sandbox on a connection", () => {
   });
   const dir = makeTempDir("sandbox");
   const file = join(dir, "data");
-  const conn = new Connection(file, 5000, "FULL", sandbox);
+  const conn = new Connection(file, {
+    queryTimeoutMs: 5000,
+    synchronous: "FULL",
+    sandbox,
+    schema: { generation: 0 },
+  });
   const budget = { charge() {}, release() {} } as never;
   const run = (sql: string) => {
     const [stmt] = analyzeSql(sql);

@@ -140,21 +140,30 @@ function sendError(res: ServerResponse, err: unknown): void {
   }
 }
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch (err) {
-    throw ProtocolError.json((err as Error).message);
-  }
+  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners("data");
+        req.pause();
+        reject(tooLarge(maxBytes));
+      } else chunks.push(chunk);
+    });
+    req.once("error", reject);
+    req.once("end", () => {
+      try {
+        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        resolve(JSON.parse(body.toString("utf8")));
+      } catch (err) {
+        reject(ProtocolError.json((err as Error).message));
+      }
+    });
+  });
 }
 
 function tooLarge(maxBytes: number): PayloadTooLarge {

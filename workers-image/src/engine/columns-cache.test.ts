@@ -1,0 +1,77 @@
+/**
+ * Connections cache the column list of each prepared statement; a schema change made by any
+ * connection of the database (committed, in a transaction, rolled back) must show in the next
+ * result of every other connection.
+ */
+import { join } from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { analyzeSql } from "../../../core/sql/analyze";
+import { testEngine } from "../../../testkit/engine";
+import { makeTempDir, removeDir } from "../../../testkit/temp";
+import type { Connection } from "./connection";
+import { Database } from "./database";
+
+testEngine();
+const dir = makeTempDir("columns-cache");
+const db = Database.open({
+  path: join(dir, "data"),
+  queryTimeoutMs: 5000,
+  lockWaitTimeoutMs: 1000,
+  transactionTimeoutMs: 5000,
+  synchronous: "FULL",
+  poolSize: 4,
+  maxConnections: 16,
+});
+afterAll(() => {
+  db.close();
+  removeDir(dir);
+});
+
+const budget = { charge() {}, release() {} } as never;
+const columns = (conn: Connection, sql: string) =>
+  conn.execute(analyzeSql(sql)[0]!, [], true, budget).columns.map((c) => c.name);
+const run = (conn: Connection, sql: string) => conn.execute(analyzeSql(sql)[0]!, [], false, budget);
+
+test("SELECT * follows ALTER, CREATE and DROP made on other connections", () => {
+  const reader = db.acquire(false);
+  const writer = db.acquire(false);
+  run(writer, "CREATE TABLE t (a)");
+  run(writer, "INSERT INTO t VALUES (1)");
+  expect(columns(reader, "SELECT * FROM t")).toEqual(["a"]);
+
+  run(writer, "ALTER TABLE t ADD COLUMN b");
+  // The columns and the rows agree (SQLite reports the old columns until the first step).
+  const result = reader.execute(analyzeSql("SELECT * FROM t")[0]!, [], true, budget);
+  expect(result.columns.map((c) => c.name)).toEqual(["a", "b"]);
+  expect(result.rows).toEqual([[1n, null]]);
+  expect(reader.describeColumns(analyzeSql("SELECT * FROM t")[0]!).map((c) => c.name)).toEqual([
+    "a",
+    "b",
+  ]);
+
+  // Inside a transaction the reader does not see it; once committed, it does.
+  run(writer, "BEGIN");
+  run(writer, "ALTER TABLE t ADD COLUMN c");
+  expect(columns(reader, "SELECT * FROM t")).toEqual(["a", "b"]);
+  run(writer, "COMMIT");
+  expect(columns(reader, "SELECT * FROM t")).toEqual(["a", "b", "c"]);
+
+  // Rolled back (by the client, or by the server releasing the stream): the columns go back.
+  run(writer, "BEGIN");
+  run(writer, "ALTER TABLE t ADD COLUMN d");
+  expect(columns(writer, "SELECT * FROM t")).toEqual(["a", "b", "c", "d"]);
+  run(writer, "ROLLBACK");
+  expect(columns(writer, "SELECT * FROM t")).toEqual(["a", "b", "c"]);
+  run(writer, "BEGIN");
+  run(writer, "ALTER TABLE t ADD COLUMN e");
+  expect(columns(writer, "SELECT * FROM t")).toContain("e");
+  db.release(writer);
+  expect(columns(reader, "SELECT * FROM t")).toEqual(["a", "b", "c"]);
+
+  const again = db.acquire(false);
+  run(again, "DROP TABLE t");
+  run(again, "CREATE TABLE t (x, y)");
+  expect(columns(reader, "SELECT * FROM t")).toEqual(["x", "y"]);
+  db.release(again);
+  db.release(reader);
+});
