@@ -13,22 +13,35 @@ type StableDatabase = new (
 ) => Omit<NativeDatabase, "authorizer"> & { authorizer(rules: unknown): void; interrupt(): void };
 
 /**
- * The binding's statement, whose row iterator cannot be ended early: a statement left half-way
- * keeps its connection on its snapshot, or (INSERT … RETURNING) keeps the write lock. `return`
- * ends it as SQLite would: interrupt the connection and step once more, so the statement halts
- * (rolled back) and the interrupt is spent.
+ * The binding's statement, mended where libsql-js 0.5.29 misbehaves. Its row iterator cannot be
+ * ended early: a statement left half-way keeps its connection on its snapshot, or (INSERT …
+ * RETURNING) keeps the write lock; `return` ends it as SQLite would: interrupt the connection
+ * and step once more, so the statement halts (rolled back) and the interrupt is spent. And the
+ * first `get` after an `iterate` answers with that iteration's row (a test in
+ * workers-image/src/engine/single-row.test.ts runs into both).
  */
 /** How many rows the binding's iterator fetches at a time (libsql-js 0.5: 100). */
 const PREFETCHED_ROWS = 100;
 
 function endableStatement(statement: NativeStatement, interrupt: () => void): NativeStatement {
   const iterate = statement.iterate.bind(statement);
+  const get = statement.get.bind(statement);
+  /** The binding's first `get` after an `iterate` returns that iteration's row: spend it. */
+  let iterated = false;
   const wrapped: NativeStatement = Object.assign(Object.create(statement) as NativeStatement, {
     raw(toggle?: boolean) {
       statement.raw(toggle);
       return wrapped;
     },
+    get(params?: NativeValue[]) {
+      if (iterated) {
+        iterated = false;
+        get(params);
+      }
+      return get(params);
+    },
     iterate(params?: NativeValue[]) {
+      iterated = true;
       const rows = iterate(params);
       let done = false;
       const iterator = {

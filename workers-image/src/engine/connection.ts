@@ -32,10 +32,12 @@ export interface StatementResult {
 const STATEMENT_CACHE_SIZE = 128;
 
 /**
- * What every connection of one database shares. `schema.generation` grows whenever a schema
- * change may have taken effect: the column lists cached with prepared statements are good while
- * it stands still (SQLite re-prepares a statement after a schema change, and `SELECT *` may then
- * have other columns). Every change goes through this process: one worker per database.
+ * What every connection of one database shares. `schema.generation` counts the schema changes
+ * that became visible to new transactions: a statement in autocommit that changed the schema,
+ * the end of a transaction that did. What connections cache of a prepared statement is good for
+ * the generation it was read at (SQLite re-prepares a statement after a schema change, and
+ * `SELECT *` may then have other columns). Every change goes through this process: one worker
+ * per database.
  */
 export interface ConnectionSettings {
   queryTimeoutMs: number;
@@ -52,14 +54,16 @@ interface Prepared {
   /** Whether it returns rows at all: a statement's kind never changes. */
   returnsRows: boolean;
   columns: ColumnInfo[];
-  /** A query the binding's one-row call can serve (see ./single-row.ts). */
+  /** A query the binding's one-row call can serve (see ./single-row.ts); decided on its second run. */
   oneRow: boolean;
-  /**
-   * The schema generation `columns` and `oneRow` were read at; -1 when read inside a
-   * transaction, whose snapshot may be older than the generation (read again next time).
-   */
+  /** The schema generation `columns` and `oneRow` were read at (see Connection.snapshot). */
   stamp: number;
+  /** Runs so far. */
+  runs: number;
 }
+
+/** No generation: a connection inside its own schema change, which nothing else sees yet. */
+const UNCACHEABLE = -1;
 
 /** Statements that may change the schema (also by ending a transaction that changed it). */
 const SCHEMA_KEYWORDS = new Set(["CREATE", "DROP", "ALTER"]);
@@ -89,6 +93,13 @@ export class Connection {
   private readonly statements = new Map<string, Prepared>();
   /** Whether the open transaction ran a schema statement (its end changes the schema again). */
   private schemaChangeInTransaction = false;
+  /**
+   * The schema generation this connection's statements see: taken when a statement starts in
+   * autocommit (its snapshot, or that of the transaction it begins, is at least that recent;
+   * a later commit moves the generation on, so nothing read in an older snapshot is trusted
+   * afterwards), UNCACHEABLE inside a transaction that changed the schema itself.
+   */
+  private snapshot = UNCACHEABLE;
   /** Read-only connections (tokens with `a: "ro"`) fail every write with SQLITE_READONLY. */
   private readOnlyMode = false;
   /** Set once a statement changed connection state that must not leak to another stream. */
@@ -205,6 +216,7 @@ export class Connection {
     if (!FREEING_KEYWORDS.has(first) && !NEUTRAL_KEYWORDS.has(first)) {
       this.transactionOnlyFrees = false;
     }
+    if (this.isAutocommit) this.snapshot = this.settings.schema.generation;
     try {
       this.screen(stmt);
       const run = () => this.executeChecked(stmt, args, wantRows, budget, started);
@@ -218,11 +230,14 @@ export class Connection {
     }
   }
 
-  /** Moves the schema generation on when `first` (a statement's first keyword) may have changed it. */
+  /** Moves the schema generation on when `first` (a statement's first keyword) changed the schema. */
   private trackSchema(first: string): void {
     if (SCHEMA_KEYWORDS.has(first)) {
-      this.settings.schema.generation++;
-      if (!this.isAutocommit) this.schemaChangeInTransaction = true;
+      if (this.isAutocommit) this.settings.schema.generation++;
+      else {
+        this.schemaChangeInTransaction = true;
+        this.snapshot = UNCACHEABLE;
+      }
     } else if (this.schemaChangeInTransaction && this.isAutocommit) {
       this.transactionEnded();
     }
@@ -232,6 +247,7 @@ export class Connection {
   private transactionEnded(): void {
     if (!this.schemaChangeInTransaction) return;
     this.schemaChangeInTransaction = false;
+    this.snapshot = UNCACHEABLE;
     this.settings.schema.generation++;
   }
 
@@ -245,11 +261,13 @@ export class Connection {
   ): StatementResult {
     const cached = this.prepare(stmt.sql);
     const { statement: prepared } = cached;
-    const generation = this.settings.schema.generation;
-    // A transaction may see an older schema than the generation: never stamp from inside one.
-    const stamp = this.isAutocommit ? generation : -1;
-    const stale = cached.stamp !== generation;
-    if (stale && cached.returnsRows) cached.oneRow = this.servesOneRow(stmt);
+    const stale = cached.stamp !== this.snapshot || this.snapshot === UNCACHEABLE;
+    // The one-row check costs an EXPLAIN: only for statements that run more than once.
+    if (stale) cached.oneRow = false;
+    if ((stale || cached.runs === 1) && cached.runs > 0 && cached.returnsRows) {
+      cached.oneRow = this.servesOneRow(stmt);
+    }
+    cached.runs++;
     this.autocommit = undefined;
     let rows: SqlValue[][] = [];
     let affectedRowCount: number;
@@ -273,7 +291,7 @@ export class Connection {
     // change, and until then reports the old columns.
     if (stale) {
       cached.columns = columnsOf(prepared);
-      cached.stamp = stamp;
+      cached.stamp = this.snapshot;
     }
     if (insertedRowid !== undefined && INSERTING_KEYWORDS.has(stmt.keywords[0] ?? "")) {
       this.lastInsertRowid = insertedRowid;
@@ -301,7 +319,8 @@ export class Connection {
       this.screen(stmt);
       // Not run, so a statement prepared before a schema change cannot say: prepare it anew.
       const cached = this.prepare(stmt.sql);
-      if (cached.stamp === this.settings.schema.generation) return cached.columns;
+      if (this.isAutocommit) this.snapshot = this.settings.schema.generation;
+      if (cached.stamp === this.snapshot && this.snapshot !== UNCACHEABLE) return cached.columns;
       this.statements.delete(stmt.sql);
       return this.prepare(stmt.sql).columns;
     } catch (err) {
@@ -375,12 +394,13 @@ export class Connection {
     const columns = columnsOf(statement);
     if (columns.length > 0) statement.raw(true);
     // Unstamped: the first run reads what it needs (see executeChecked).
-    const prepared = {
+    const prepared: Prepared = {
       statement,
       returnsRows: columns.length > 0,
       columns,
       oneRow: false,
-      stamp: -2,
+      stamp: UNCACHEABLE,
+      runs: 0,
     };
     this.statements.set(sql, prepared);
     if (this.statements.size > STATEMENT_CACHE_SIZE) {
