@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database } from "../engine/database";
 import { ProtocolError, StreamExpiredError } from "./errors";
 import { httpSqlStore } from "./sql-store";
@@ -8,6 +8,8 @@ interface Entry {
   stream: HranaStream;
   /** Sequence number the next baton must carry: a baton is good for exactly one request. */
   seq: bigint;
+  /** The random part of the baton handed out last. */
+  secret: Buffer;
   inUse: boolean;
   /** Idle deadline. */
   deadline: number;
@@ -32,28 +34,35 @@ export interface StreamLease {
   readonly stream: HranaStream;
 }
 
-const BATON_BYTES = 48;
 /** Tombstones are a few bytes each: keep many more than open streams. */
 const TOMBSTONES_PER_STREAM = 16;
 
 /**
  * Hrana-over-HTTP streams and their batons. A baton is base64 of stream id (8 bytes, BE),
- * sequence (8 bytes, BE) and an HMAC-SHA256 of both under a per-process key, like sqld's: it
- * cannot be forged, and each one can be used once.
+ * sequence (8 bytes, BE) and 16 random bytes made for that baton alone: it cannot be guessed or
+ * derived from an earlier one, and each one can be used once. (sqld signs id and sequence with an
+ * HMAC instead; random bytes from a pool cost a tenth of an HMAC per request.)
  */
 export class HttpStreams {
-  private readonly key = randomBytes(32);
   /** Open streams, oldest first. */
   private readonly entries = new Map<bigint, Entry>();
-  /** Expired streams' ids and when they are forgotten, oldest first. */
-  private readonly tombstones = new Map<bigint, number>();
+  /** Expired streams, whose batons answer STREAM_EXPIRED for a while. */
+  private readonly tombstones: Tombstones;
   private lastId = 0n;
+  /**
+   * Stream ids, oldest first, for expireOneUnused (walking the Map from its start instead gets
+   * slower and slower: deleted entries stay in it as holes until it is rebuilt).
+   */
+  private order: bigint[] = [];
+  private orderHead = 0;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly random = new RandomPool();
 
   constructor(
     private readonly db: Database,
     private readonly options: HttpStreamsOptions,
   ) {
+    this.tombstones = new Tombstones(TOMBSTONES_PER_STREAM * options.maxStreams);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
   }
@@ -61,27 +70,32 @@ export class HttpStreams {
   /** A new stream when `baton` is undefined, else the stream the baton continues. */
   acquire(baton: string | undefined): StreamLease {
     if (baton === undefined) {
-      // Batons are authenticated (HMAC), so ids and sequences need not be unpredictable: a
-      // counter is enough, and costs no random bytes per request.
+      // The baton's secret makes it unguessable, so ids need not be: a counter is enough.
       const id = ++this.lastId;
       const entry: Entry = {
         stream: new HranaStream(this.db, httpSqlStore()),
         seq: 0n,
+        secret: EMPTY,
         inUse: true,
         deadline: Number.POSITIVE_INFINITY,
       };
       if (this.entries.size >= this.options.maxStreams) this.expireOneUnused();
       this.entries.set(id, entry);
+      this.order.push(id);
       return { id, stream: entry.stream };
     }
-    const { id, seq } = this.decodeBaton(baton);
+    const { id, seq, secret } = decodeBaton(baton);
     const entry = this.entries.get(id);
     if (!entry) {
-      if (this.tombstones.has(id)) throw new StreamExpiredError();
+      if (this.tombstones.holds(id, secret)) throw new StreamExpiredError();
+      throw new ProtocolError("Received an invalid baton");
+    }
+    // An earlier baton of this stream (its secret is no longer known): used already.
+    if (seq < entry.seq) throw new ProtocolError("Received a baton that has already been used");
+    if (seq !== entry.seq || !sameSecret(entry.secret, secret)) {
       throw new ProtocolError("Received an invalid baton");
     }
     if (entry.inUse) throw new ProtocolError("Received a baton that has already been used");
-    if (entry.seq !== seq) throw new ProtocolError("Received a baton that has already been used");
     entry.inUse = true;
     entry.deadline = Number.POSITIVE_INFINITY;
     return { id, stream: entry.stream };
@@ -97,8 +111,9 @@ export class HttpStreams {
     }
     entry.inUse = false;
     entry.seq = BigInt.asUintN(64, entry.seq + 1n);
+    entry.secret = this.random.take(SECRET_BYTES);
     entry.deadline = Date.now() + this.options.idleTimeoutMs;
-    return this.encodeBaton(lease.id, entry.seq);
+    return encodeBaton(lease.id, entry.seq, entry.secret);
   }
 
   /** Closes the stream after a request failed at the protocol level (sqld does the same). */
@@ -116,7 +131,8 @@ export class HttpStreams {
     clearInterval(this.sweeper);
     for (const entry of this.entries.values()) entry.stream.close();
     this.entries.clear();
-    this.tombstones.clear();
+    this.order = [];
+    this.orderHead = 0;
   }
 
   private sweep(): void {
@@ -124,50 +140,102 @@ export class HttpStreams {
     for (const [id, entry] of this.entries) {
       if (!entry.inUse && now >= entry.deadline) this.expire(id, entry, now);
     }
-    for (const [id, forgetAt] of this.tombstones) {
-      if (now < forgetAt) break; // oldest first: the rest are younger
-      this.tombstones.delete(id);
-    }
   }
 
   /** Closes a stream; its baton answers STREAM_EXPIRED for a while. */
   private expire(id: bigint, entry: Entry, now = Date.now()): void {
     entry.stream.close();
     this.entries.delete(id);
-    if (this.tombstones.size >= TOMBSTONES_PER_STREAM * this.options.maxStreams) {
-      const oldest = this.tombstones.keys().next().value;
-      if (oldest !== undefined) this.tombstones.delete(oldest);
-    }
-    this.tombstones.set(id, now + this.options.tombstoneMs);
+    this.tombstones.add(id, entry.secret, now + this.options.tombstoneMs);
   }
 
-  /** Makes room: the longest unused stream that holds no connection (no transaction) expires. */
+  /** Makes room: the oldest unused stream that holds no connection (no transaction) expires. */
   private expireOneUnused(): void {
-    for (const [id, entry] of this.entries) {
-      if (entry.inUse || entry.stream.holdsConnection) continue;
+    // Streams in use or holding a transaction go to the back; each is looked at once at most.
+    for (let looked = this.order.length - this.orderHead; looked > 0; looked--) {
+      const id = this.order[this.orderHead++] as bigint;
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      if (entry.inUse || entry.stream.holdsConnection) {
+        this.order.push(id);
+        continue;
+      }
       this.expire(id, entry);
-      return;
+      break;
+    }
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
     }
   }
+}
 
-  private encodeBaton(id: bigint, seq: bigint): string {
-    const payload = Buffer.alloc(16);
-    payload.writeBigUInt64BE(id, 0);
-    payload.writeBigUInt64BE(seq, 8);
-    return Buffer.concat([payload, this.mac(payload)]).toString("base64url");
-  }
+const SECRET_BYTES = 16;
+const BATON_BYTES = 16 + SECRET_BYTES;
+const EMPTY = Buffer.alloc(0);
 
-  private decodeBaton(baton: string): { id: bigint; seq: bigint } {
-    const bytes = Buffer.from(baton, "base64url");
-    if (bytes.length !== BATON_BYTES) throw new ProtocolError("Received an invalid baton");
-    const payload = bytes.subarray(0, 16);
-    if (!timingSafeEqual(bytes.subarray(16), this.mac(payload))) {
-      throw new ProtocolError("Received an invalid baton");
+function encodeBaton(id: bigint, seq: bigint, secret: Buffer): string {
+  const bytes = Buffer.allocUnsafe(BATON_BYTES);
+  bytes.writeBigUInt64BE(id, 0);
+  bytes.writeBigUInt64BE(seq, 8);
+  secret.copy(bytes, 16);
+  return bytes.toString("base64url");
+}
+
+function decodeBaton(baton: string): { id: bigint; seq: bigint; secret: Buffer } {
+  const bytes = Buffer.from(baton, "base64url");
+  if (bytes.length !== BATON_BYTES) throw new ProtocolError("Received an invalid baton");
+  return {
+    id: bytes.readBigUInt64BE(0),
+    seq: bytes.readBigUInt64BE(8),
+    secret: bytes.subarray(16),
+  };
+}
+
+function sameSecret(expected: Buffer, given: Buffer): boolean {
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/**
+ * Expired streams' last secrets (as latin1 strings, lighter than Buffers: there may be tens of
+ * thousands), kept in two generations of at most capacity/2 each: when the newer is full the
+ * older is dropped whole. No walk over the entries, and memory stays bounded.
+ */
+class Tombstones {
+  private newer = new Map<bigint, { secret: string; forgetAt: number }>();
+  private older = new Map<bigint, { secret: string; forgetAt: number }>();
+
+  constructor(private readonly capacity: number) {}
+
+  add(id: bigint, secret: Buffer, forgetAt: number): void {
+    if (this.newer.size >= this.capacity / 2) {
+      this.older = this.newer;
+      this.newer = new Map();
     }
-    return { id: payload.readBigUInt64BE(0), seq: payload.readBigUInt64BE(8) };
+    this.newer.set(id, { secret: secret.toString("latin1"), forgetAt });
   }
 
-  private mac(payload: Buffer): Buffer {
-    return createHmac("sha256", this.key).update(payload).digest();
+  /** Whether `secret` is the last secret of the expired stream `id`, not yet forgotten. */
+  holds(id: bigint, secret: Buffer): boolean {
+    const tombstone = this.newer.get(id) ?? this.older.get(id);
+    if (!tombstone || Date.now() >= tombstone.forgetAt) return false;
+    return sameSecret(Buffer.from(tombstone.secret, "latin1"), secret);
+  }
+}
+
+/** Random bytes from the system's generator, fetched 64 KiB at a time. */
+class RandomPool {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+
+  take(bytes: number): Buffer {
+    if (this.offset + bytes > this.pool.length) {
+      this.pool = randomBytes(64 * 1024);
+      this.offset = 0;
+    }
+    // A copy: the pool is replaced, never rewritten, but a baton must not pin 64 KiB.
+    const taken = Buffer.from(this.pool.subarray(this.offset, this.offset + bytes));
+    this.offset += bytes;
+    return taken;
   }
 }
