@@ -1,14 +1,22 @@
 /**
- * REST throughput through the Node functions host (POST /api/db/{name}/query) next to
- * @libsql/client talking to the same worker directly, as a ratio.
+ * The functions hop under load: a point select through the Node functions host, as REST
+ * (POST /api/db/{name}/query) and as Hrana through the libSQL proxy (/db/{name}/v2/pipeline),
+ * next to the same pipeline sent to the database's worker directly, with the worker token the
+ * control plane hands out, in the same run. And large JSON answers with and without
+ * compression.
  */
-import { createClient } from "@libsql/client";
+import { request } from "node:http";
 import { startFunctionsHost } from "../functions/host/index";
 import { startControlPlaneProcess } from "../testkit/control-plane-process";
 import { removeDir } from "../testkit/temp";
-import { measure, report } from "./harness";
+import { loadAt, pointSelects, ROWS } from "./worker-throughput";
 
-const ROWS = 10_000;
+const restSelects = Array.from({ length: 1000 }, (_, i) =>
+  JSON.stringify({
+    sql: "SELECT id, name, value FROM items WHERE id = ?",
+    params: [1 + ((i * 7919) % ROWS)],
+  }),
+);
 
 export async function benchFunctions(): Promise<void> {
   const cp = await startControlPlaneProcess();
@@ -18,75 +26,130 @@ export async function benchFunctions(): Promise<void> {
     port: 0,
   });
   try {
-    const headers = {
-      Authorization: `Bearer ${cp.adminToken}`,
-      "Content-Type": "application/json",
-    };
-    await fetch(`${host.url}/admin/databases`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ name: "bench" }),
-    });
-    const rest = async (sql: string, params: unknown[]) => {
-      const res = await fetch(`${host.url}/api/db/bench/query`, {
+    const admin = { Authorization: `Bearer ${cp.adminToken}`, "Content-Type": "application/json" };
+    const call = async (path: string, body: unknown) => {
+      const res = await fetch(`${host.url}${path}`, {
         method: "POST",
-        headers,
-        body: JSON.stringify({ sql, params }),
+        headers: admin,
+        body: JSON.stringify(body),
       });
-      if (!res.ok) throw new Error(await res.text());
-      return res.json();
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<Record<string, unknown>>;
     };
-    await rest("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, value REAL)", []);
-    await rest("CREATE TABLE sink (id INTEGER PRIMARY KEY, name TEXT)", []);
-    await rest(
-      "INSERT INTO items WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT ?) SELECT i, 'item ' || i, i * 0.5 FROM c",
-      [ROWS],
-    );
-    const { url, token } = (await (await cp.api("POST", "/v1/databases/bench/resolve")).json()) as {
+    await call("/admin/databases", { name: "bench" });
+    await call("/api/db/bench/batch", {
+      statements: [
+        { sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, value REAL)" },
+        {
+          sql: `INSERT INTO items SELECT value, 'item ' || value, value * 0.5 FROM generate_series(1, ${ROWS})`,
+        },
+      ],
+    });
+    // What a client of the database holds: a full-access token of its own.
+    const { token } = (await call("/admin/databases/bench/tokens", {
+      access: "full-access",
+    })) as { token: string };
+    const bearer = { Authorization: `Bearer ${token}` };
+    const resolved = (await (await cp.api("POST", "/v1/databases/bench/resolve")).json()) as {
       url: string;
       token: string;
     };
-    const direct = createClient({ url, authToken: token });
-    const id = (i: number) => 1 + (Math.abs(i * 7919) % ROWS);
-    const select = "SELECT id, name, value FROM items WHERE id = ?";
 
-    const directSelect = await measure("@libsql/client → worker", 3_000, (i) =>
-      direct.execute({ sql: select, args: [id(i)] }),
+    const concurrency = [1, 32];
+    const direct = await loadAt(
+      "worker direct: execute + close",
+      `${resolved.url}/v2/pipeline`,
+      pointSelects(true),
+      concurrency,
+      { Authorization: `Bearer ${resolved.token}` },
     );
-    const restSelect = await measure("REST → functions → worker", 3_000, (i) =>
-      rest(select, [id(i)]),
+    const rest = await loadAt(
+      "REST /api/db/{name}/query",
+      `${host.url}/api/db/bench/query`,
+      restSelects,
+      concurrency,
+      bearer,
     );
-    const directSelect16 = await measure(
-      "@libsql/client → worker (16 concurrent)",
-      5_000,
-      (i) => direct.execute({ sql: select, args: [id(i)] }),
-      16,
+    const proxy = await loadAt(
+      "proxy /db/{name}/v2/pipeline",
+      `${host.url}/db/bench/v2/pipeline`,
+      pointSelects(true),
+      concurrency,
+      bearer,
     );
-    const restSelect16 = await measure(
-      "REST → functions → worker (16 concurrent)",
-      5_000,
-      (i) => rest(select, [id(i)]),
-      16,
+    console.log("\nThe functions hop: point select through the Node functions host");
+    console.table(
+      [...rest.map((r) => ({ r, goal: 0.7 })), ...proxy.map((r) => ({ r, goal: 0.8 }))].map(
+        ({ r, goal }) => {
+          const base = direct.find((d) => d.connections === r.connections);
+          const ratio = base ? r.requestsPerSecond / base.requestsPerSecond : 0;
+          return {
+            benchmark: r.name,
+            c: r.connections,
+            "req/s": Math.round(r.requestsPerSecond),
+            baseline: base?.name,
+            "baseline req/s": Math.round(base?.requestsPerSecond ?? 0),
+            ratio: ratio.toFixed(2),
+            goal: `≥ ${goal}${ratio >= goal ? " ✓" : " ✗"}`,
+          };
+        },
+      ),
     );
-    report("REST point select vs direct @libsql/client", [
-      { subject: restSelect, baseline: directSelect },
-      { subject: restSelect16, baseline: directSelect16 },
-    ]);
 
-    const insert = "INSERT INTO sink (name) VALUES (?)";
-    const directInsert = await measure("@libsql/client → worker", 1_000, (i) =>
-      direct.execute({ sql: insert, args: [`d${i}`] }),
-    );
-    const restInsert = await measure("REST → functions → worker", 1_000, (i) =>
-      rest(insert, [`r${i}`]),
-    );
-    report("REST insert vs direct @libsql/client (synchronous=FULL)", [
-      { subject: restInsert, baseline: directInsert },
-    ]);
-    direct.close();
+    await compression(host.url, bearer);
   } finally {
     await host.close();
     await cp.stop();
     removeDir(cp.dataDir);
   }
+}
+
+/** A 5,000-row select: bytes on the wire and time, plain and compressed. */
+async function compression(base: string, bearer: Record<string, string>): Promise<void> {
+  const body = JSON.stringify({ sql: "SELECT * FROM items LIMIT 5000" });
+  const rows = [];
+  for (const encoding of ["identity", "gzip", "br"]) {
+    const runs = 20;
+    let last = { bytes: 0, encoding: "" };
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) {
+      last = await rawPost(`${base}/api/db/bench/query`, body, {
+        ...bearer,
+        "Content-Type": "application/json",
+        "Accept-Encoding": encoding,
+      });
+    }
+    rows.push({
+      "Accept-Encoding": encoding,
+      "Content-Encoding": last.encoding,
+      "ms per answer": ((performance.now() - started) / runs).toFixed(1),
+      "bytes on the wire": last.bytes,
+    });
+  }
+  const plain = rows[0]?.["bytes on the wire"] ?? 1;
+  console.log("\nA large answer (5,000 rows of SELECT * FROM items) from the REST API");
+  console.table(
+    rows.map((r) => ({ ...r, "of plain": (r["bytes on the wire"] / plain).toFixed(2) })),
+  );
+}
+
+/** A POST whose answer is counted as sent (fetch would decompress it). */
+function rawPost(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ bytes: number; encoding: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", headers }, (res) => {
+      let bytes = 0;
+      res.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on("end", () =>
+        resolve({ bytes, encoding: String(res.headers["content-encoding"] ?? "identity") }),
+      );
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }

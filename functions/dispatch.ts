@@ -1,13 +1,14 @@
 import { CLIENT_ADDRESS_HEADER } from "../core/auth-throttle";
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "../core/errors";
 import { databaseNameFromSegment } from "../core/names";
+import { handClientAddress } from "./lib/client-address";
 import { checkCredentialSize } from "./lib/credentials";
 import { matchRoute, type RouteSpec } from "./route-table";
 
 export type EntryFetch = (request: Request) => Response | Promise<Response>;
 
 /** A problem document; under /db/ in the shape libSQL clients read (JSON with `message`). */
-function problem(err: ApiError, pathname: string): Response {
+export function problem(err: ApiError, pathname: string): Response {
   const body = toProblem(err, { instance: pathname });
   const hrana = pathname.startsWith("/db/");
   return new Response(JSON.stringify(hrana ? { ...body, message: body.detail } : body), {
@@ -32,29 +33,44 @@ function frontDoor(request: Request, spec: RouteSpec, pathname: string): void {
  * The request as entries see it: with the client's address (for the failed-auth throttle) set
  * by this front door alone; a value the client sent itself is replaced or dropped, never used.
  */
-function forEntry(request: Request, spec: RouteSpec, address: string | undefined): Request {
+function forEntry(
+  request: Request,
+  spec: RouteSpec,
+  address: string | undefined,
+  sameIsolate: boolean,
+): Request {
   // Only a GET to /db/{name}/ can be a WebSocket handshake. Elsewhere the header is noise, and
   // workerd fails (500) when a request carrying it through a service binding is not answered
   // with a WebSocket: such requests go on as plain HTTP.
   const strayUpgrade =
     request.headers.has("upgrade") && !(spec.entry === "libsql/proxy" && request.method === "GET");
-  if (!strayUpgrade && !address && !request.headers.has(CLIENT_ADDRESS_HEADER)) return request;
-  const headers = new Headers(request.headers);
-  if (address) headers.set(CLIENT_ADDRESS_HEADER, address);
-  else headers.delete(CLIENT_ADDRESS_HEADER);
-  if (strayUpgrade) headers.delete("upgrade");
-  return new Request(request, { headers });
+  const setHeader = !sameIsolate && (address || request.headers.has(CLIENT_ADDRESS_HEADER));
+  let forwarded = request;
+  if (strayUpgrade || setHeader) {
+    const headers = new Headers(request.headers);
+    if (!sameIsolate) {
+      if (address) headers.set(CLIENT_ADDRESS_HEADER, address);
+      else headers.delete(CLIENT_ADDRESS_HEADER);
+    }
+    if (strayUpgrade) headers.delete("upgrade");
+    forwarded = new Request(request, { headers });
+  }
+  // In the same isolate, the address goes beside the request; a header the client sent is
+  // never read (see clientAddress).
+  if (sameIsolate) handClientAddress(forwarded, address);
+  return forwarded;
 }
 
 /**
  * Sends a request to the entry that serves it, by the shared route table: 404 or 405 problem
- * documents otherwise. `target` finds the entry (a service binding, or the module in-process);
- * `clientAddress` is the client's address as the host knows it.
+ * documents otherwise. `target` finds the entry: a service binding, or (`sameIsolate`) the
+ * module in this isolate; `clientAddress` is the client's address as the host knows it.
  */
 export function dispatch(
   request: Request,
   target: (entry: string) => EntryFetch | undefined,
   clientAddress?: string,
+  sameIsolate = false,
 ): Response | Promise<Response> {
   const { pathname } = new URL(request.url);
   const match = matchRoute(request.method, pathname);
@@ -81,5 +97,5 @@ export function dispatch(
       new ApiError("INTERNAL_ERROR", `The entry ${match.spec.entry} is not deployed`),
       pathname,
     );
-  return fetch(forEntry(request, match.spec, clientAddress));
+  return fetch(forEntry(request, match.spec, clientAddress, sameIsolate));
 }

@@ -1,36 +1,40 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { type HttpBindings, serve } from "@hono/node-server";
-import { Hono } from "hono";
-import { problemResponse, toApiError } from "../../core/app";
+import { serve } from "@hono/node-server";
+import { toApiError } from "../../core/app";
 import { type HttpTimeouts, httpServerOptions, refuseTunnels } from "../../core/http-server";
-import { dispatch } from "../dispatch";
+import { dispatch, problem } from "../dispatch";
 import { ENTRIES } from "../entries";
 import { functionsConfig } from "../lib/env";
 import { directoryAssets } from "./static-assets";
+import { undiciTransport } from "./undici-transport";
 import { HranaWebSocketRelays } from "./websocket-relay";
 
 /**
  * Every function entry behind one Node HTTP server: the local stand-in for Traefik. Requests
- * are dispatched by the shared route table to the entries' own fetch handlers, unchanged.
+ * are dispatched by the shared route table to the entries' own fetch handlers, unchanged, in
+ * this process (no app of its own in front: dispatch answers every request itself).
  */
-export function createHostApp(env: Record<string, unknown>): Hono<{ Bindings: HttpBindings }> {
+export function hostFetch(
+  env: Record<string, unknown>,
+): (
+  request: Request,
+  bindings: { incoming: { socket: { remoteAddress?: string } } },
+) => Promise<Response> {
   functionsConfig(env); // fail at start-up, not on the first request
-  const host = new Hono<{ Bindings: HttpBindings }>();
-  host.all("*", (c) =>
-    dispatch(
-      c.req.raw,
-      (entry) => {
-        const module = ENTRIES[entry];
-        return module && ((req) => module.fetch(req, env));
-      },
+  const entry = (name: string) => {
+    const module = ENTRIES[name];
+    return module && ((req: Request) => module.fetch(req, env));
+  };
+  return async (request, bindings) => {
+    try {
       // The socket's peer: this host is the edge (behind Traefik, the proxy's address).
-      c.env.incoming.socket.remoteAddress,
-    ),
-  );
-  // dispatch answers every request itself; anything escaping it is still a problem document.
-  host.onError((err, c) => problemResponse(c, toApiError(err)));
-  return host;
+      return await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true);
+    } catch (err) {
+      // dispatch answers every request itself; anything escaping it is still a problem document.
+      return problem(toApiError(err), new URL(request.url).pathname);
+    }
+  };
 }
 
 /** How long close() lets requests in flight finish before it drops their connections. */
@@ -51,14 +55,17 @@ export async function startFunctionsHost(options: {
   /** How long a client may take to send a request (default: DEFAULT_HTTP_TIMEOUTS). */
   timeouts?: Partial<HttpTimeouts>;
 }): Promise<FunctionsHost> {
-  const env = options.consoleDir
-    ? { ...options.env, ASSETS: directoryAssets(options.consoleDir) }
-    : options.env;
-  const app = createHostApp(env);
+  const transport = undiciTransport();
+  const env = {
+    ...options.env,
+    WORKER_TRANSPORT: transport,
+    ...(options.consoleDir ? { ASSETS: directoryAssets(options.consoleDir) } : {}),
+  };
+  const fetch = hostFetch(env);
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve(
       {
-        fetch: app.fetch,
+        fetch: (request, bindings) => fetch(request, bindings),
         hostname: options.hostname,
         port: options.port,
         serverOptions: httpServerOptions(options.timeouts),
@@ -87,6 +94,7 @@ export async function startFunctionsHost(options: {
       }, SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(cutoff);
+      await transport.close();
     },
   };
 }

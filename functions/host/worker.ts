@@ -18,6 +18,7 @@ export default {
         return module && ((req) => module.fetch(req, env, ctx));
       },
       request.headers.get("cf-connecting-ip") ?? undefined,
+      true,
     );
   },
 };

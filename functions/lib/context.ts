@@ -1,10 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createApp } from "../../core/app";
+import { createApp, isChunked } from "../../core/app";
 import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { ApiError } from "../../core/errors";
 import { sharedThrottle, throttleFailedAuth } from "../../core/throttle-middleware";
+import { handedClientAddress } from "./client-address";
 import { ControlPlaneClient } from "./control-plane-client";
 import { type FunctionsConfig, functionsConfig } from "./env";
 
@@ -44,25 +45,29 @@ export function createFunctionApp(
     });
     return throttleFailedAuth(throttle, clientAddress)(c, next);
   });
-  app.use((c, next) =>
-    bodyLimit({
-      maxSize: c.get("config").MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          "PAYLOAD_TOO_LARGE",
-          `The request body is larger than ${c.get("config").MAX_BODY_BYTES} bytes`,
-        );
-      },
-    })(c, next),
-  );
+  app.use((c, next) => {
+    const max = c.get("config").MAX_BODY_BYTES;
+    const tooLarge = () => {
+      throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${max} bytes`);
+    };
+    // A declared length is checked on the header; only a chunked body is read up front to count
+    // it (Hono's bodyLimit touches the body of every request, which costs the Node adapter a
+    // full Request).
+    if (!isChunked(c.req.raw.headers)) {
+      return Number(c.req.header("content-length") ?? 0) > max ? tooLarge() : next();
+    }
+    return bodyLimit({ maxSize: max, onError: tooLarge })(c, next);
+  });
   return app;
 }
 
 /**
- * The client's address, as the host that dispatched the request set it (see dispatch); "unknown"
- * when no host did (every unknown client then shares one failed-auth budget).
+ * The client's address, as the host that dispatched the request handed it (see dispatch);
+ * "unknown" when no host did (every unknown client then shares one failed-auth budget).
  */
 export function clientAddress(c: Context): string {
+  const handed = handedClientAddress(c.req.raw);
+  if (handed !== undefined) return handed || "unknown";
   return c.req.header(CLIENT_ADDRESS_HEADER) || "unknown";
 }
 

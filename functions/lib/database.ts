@@ -1,4 +1,3 @@
-import { type Client, createClient } from "@libsql/client/web";
 import type { Access } from "../../core/access";
 import type { AuthFailureThrottle } from "../../core/auth-throttle";
 import { requireBearer } from "../../core/bearer";
@@ -7,6 +6,8 @@ import { validateDatabaseName } from "../../core/names";
 import { rateLimited } from "../../core/throttle-middleware";
 import type { FunctionsContext } from "./context";
 import type { ControlPlaneClient, Resolved } from "./control-plane-client";
+import { type HranaClient, hranaClient } from "./hrana/client";
+import { type WorkerTransport, workerTransport } from "./hrana/transport";
 import { connectionFailure, toApiSqlError } from "./sql-errors";
 
 interface CacheEntry {
@@ -87,6 +88,8 @@ export interface DatabaseCaller {
   /** How long a resolved worker is reused (RESOLVE_CACHE_MS). */
   cacheMs: number;
   bearer: string;
+  /** How requests reach workers (see ./hrana/transport.ts). */
+  transport: WorkerTransport;
 }
 
 /** The caller of a function's request. */
@@ -94,6 +97,7 @@ export const callerOf = (c: FunctionsContext): DatabaseCaller => ({
   controlPlane: c.get("controlPlane"),
   cacheMs: c.get("config").RESOLVE_CACHE_MS,
   bearer: requireBearer(c),
+  transport: workerTransport(c.env),
 });
 
 /** Where a database's worker is, with a token carrying the caller's access. */
@@ -107,7 +111,7 @@ export async function resolveDatabase(
 }
 
 export interface DatabaseHandle {
-  client: Client;
+  client: HranaClient;
   access: Access;
 }
 
@@ -169,25 +173,19 @@ export async function callWorker<T>(
   }
 }
 
-/** Runs `work` with a @libsql/client for the database and the caller's access; SQL errors become API errors. */
+/** Runs `work` with a client of the database at the caller's access; SQL errors become API errors. */
 export async function withDatabase<T>(
   caller: DatabaseCaller,
   name: string,
   work: (db: DatabaseHandle) => Promise<T>,
 ): Promise<T> {
   try {
-    return await callWorker(caller, name, async (resolved) => {
-      const client = createClient({
-        url: resolved.url,
-        authToken: resolved.token,
-        intMode: "bigint",
-      });
-      try {
-        return await work({ client, access: resolved.access });
-      } finally {
-        client.close();
-      }
-    });
+    return await callWorker(caller, name, (resolved) =>
+      work({
+        client: hranaClient(caller.transport, resolved.url, resolved.token),
+        access: resolved.access,
+      }),
+    );
   } catch (err) {
     throw err instanceof ApiError ? err : toApiSqlError(err);
   }

@@ -1,5 +1,5 @@
-import type { InValue } from "@libsql/client/web";
 import { ApiError } from "../../core/errors";
+import type { InValue } from "./hrana/client";
 import { quoteIdent } from "./sql";
 import type { ColumnInfo } from "./tables";
 

@@ -1,8 +1,8 @@
-import type { ResultSet, Row, Value } from "@libsql/client/web";
 import { describe, expect, test } from "vitest";
+import type { ResultSet, Value } from "./hrana/client";
 import { objectKeys, toArrayRows, toObjectRows, toQueryResult } from "./results";
 
-/** A ResultSet as @libsql/client returns it (rows are arrays, also keyed by name). */
+/** A ResultSet as the worker client returns it (rows are arrays). */
 function resultSet(
   columns: string[],
   rows: Value[][],
@@ -11,10 +11,9 @@ function resultSet(
   return {
     columns,
     columnTypes: columns.map(() => ""),
-    rows: rows as unknown as Row[],
+    rows,
     rowsAffected: extra.rowsAffected ?? 0,
     lastInsertRowid: extra.lastInsertRowid,
-    toJSON: () => ({}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { ResultSet } from "@libsql/client/web";
+import type { ResultSet } from "./hrana/client";
 import { type JsonValue, toJsonValue } from "./values";
 
 const JsonValueSchema = z.union([

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import type { Client } from "@libsql/client/web";
 import { ApiError } from "../../core/errors";
 import { parseFilters, type Where } from "./filters";
+import type { HranaClient } from "./hrana/client";
 import { quoteIdent } from "./sql";
 import { describeTable, type TableInfo } from "./tables";
 import { SqlValueSchema } from "./values";
@@ -12,7 +12,7 @@ export const RowSchema = z
 
 /** The table, which must be a real table (rows cannot be written to views here). */
 export async function tableForRows(
-  client: Client,
+  client: HranaClient,
   table: string,
   writable: boolean,
 ): Promise<TableInfo> {

@@ -31,7 +31,7 @@ const BY_CODE: Readonly<Record<string, ErrorCode>> = {
 
 const NO_SUCH_TABLE = /no such table: (\S+)/;
 
-/** Turns an error from @libsql/client into the REST API's error. */
+/** Turns an error from a worker (./hrana/client.ts) into the REST API's error. */
 export function toApiSqlError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const code =

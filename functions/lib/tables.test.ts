@@ -1,10 +1,25 @@
 /** describeTable against an in-memory SQLite: what the catalog says, as the API reports it. */
-import { type Client, createClient } from "@libsql/client";
+import { type Client, createClient, type ResultSet as LibsqlResult } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ApiError } from "../../core/errors";
-import { describeTable } from "./tables";
+import type { HranaClient, ResultSet } from "./hrana/client";
+import { describeTable as describe_ } from "./tables";
 
 let db: Client;
+
+/** The in-memory database behind the functions' client interface (rows as arrays). */
+const asResult = (rs: LibsqlResult): ResultSet => ({
+  columns: rs.columns,
+  columnTypes: rs.columnTypes,
+  rows: rs.rows.map((row) => Array.from({ length: row.length }, (_, i) => row[i] ?? null)),
+  rowsAffected: rs.rowsAffected,
+  lastInsertRowid: rs.lastInsertRowid,
+});
+const client = (): HranaClient => ({
+  execute: async (statement) => asResult(await db.execute(statement as never)),
+  batch: async (statements, mode) => (await db.batch(statements as never, mode)).map(asResult),
+});
+const describeTable = (_db: Client, table: string) => describe_(client(), table);
 
 beforeAll(async () => {
   db = createClient({ url: ":memory:", intMode: "bigint" });

@@ -1,5 +1,5 @@
-import type { Client } from "@libsql/client/web";
 import { ApiError } from "../../core/errors";
+import { type HranaClient, rowObjects } from "./hrana/client";
 import { quoteIdent } from "./sql";
 import { toJsonValue } from "./values";
 
@@ -30,8 +30,16 @@ export interface TableInfo {
   }>;
 }
 
+const EMPTY = {
+  columns: [],
+  columnTypes: [],
+  rows: [],
+  rowsAffected: 0,
+  lastInsertRowid: undefined,
+};
+
 /** Everything about one table (or view), from SQLite's catalog; TABLE_NOT_FOUND if absent. */
-export async function describeTable(client: Client, table: string): Promise<TableInfo> {
+export async function describeTable(client: HranaClient, table: string): Promise<TableInfo> {
   const t = quoteIdent(table);
   const [master, list, columns, indexes, foreignKeys] = await client.batch(
     [
@@ -49,9 +57,9 @@ export async function describeTable(client: Client, table: string): Promise<Tabl
     ],
     "read",
   );
-  const row = master?.rows[0];
+  const row = master && rowObjects(master)[0];
   if (!row) throw new ApiError("TABLE_NOT_FOUND", `No table named "${table}"`);
-  const indexList = indexes?.rows ?? [];
+  const indexList = indexes ? rowObjects(indexes) : [];
   const indexColumns = indexList.length
     ? await client.batch(
         indexList.map((ix) => `PRAGMA index_info(${quoteIdent(String(ix.name))})`),
@@ -62,9 +70,9 @@ export async function describeTable(client: Client, table: string): Promise<Tabl
     name: table,
     type: row.type === "view" ? "view" : "table",
     sql: row.sql === null ? null : String(row.sql),
-    withoutRowid: Number(list?.rows[0]?.wr ?? 0) === 1,
-    strict: Number(list?.rows[0]?.strict ?? 0) === 1,
-    columns: (columns?.rows ?? []).map((c) => ({
+    withoutRowid: Number((list && rowObjects(list)[0]?.wr) ?? 0) === 1,
+    strict: Number((list && rowObjects(list)[0]?.strict) ?? 0) === 1,
+    columns: (columns ? rowObjects(columns) : []).map((c) => ({
       name: String(c.name),
       type: String(c.type ?? ""),
       notNull: Number(c.notnull) === 1,
@@ -76,9 +84,9 @@ export async function describeTable(client: Client, table: string): Promise<Tabl
       name: String(ix.name),
       unique: Number(ix.unique) === 1,
       origin: String(ix.origin),
-      columns: (indexColumns[i]?.rows ?? []).map((r) => String(toJsonValue(r.name ?? null))),
+      columns: rowObjects(indexColumns[i] ?? EMPTY).map((r) => String(toJsonValue(r.name ?? null))),
     })),
-    foreignKeys: (foreignKeys?.rows ?? []).map((fk) => ({
+    foreignKeys: (foreignKeys ? rowObjects(foreignKeys) : []).map((fk) => ({
       from: String(fk.from),
       table: String(fk.table),
       to: fk.to === null ? null : String(fk.to),

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import type { InValue, Value } from "@libsql/client/web";
 import { ApiError } from "../../core/errors";
+import { base64ToBytes, bytesToBase64 } from "./base64";
+import type { InValue, Value } from "./hrana/client";
 
 /**
  * SQL values in the REST API's JSON:
@@ -46,7 +47,7 @@ export function toInValue(value: SqlValue): InValue {
     case "float":
       return value.value;
     case "blob":
-      return base64ToBytes(value.base64);
+      return requestBytes(value.base64);
   }
 }
 
@@ -65,23 +66,13 @@ export function toJsonValue(value: Value): JsonValue {
   return String(value);
 }
 
-function base64ToBytes(base64: string): Uint8Array {
+/** The bytes of a base64 value from a request; the caller's 400 when it is not base64. */
+function requestBytes(base64: string): Uint8Array {
   // The schema's pattern admits the alphabet, not every length or padding ("A", "AB="); atob
   // refuses those, and its DOMException must be the caller's 400, not a failed worker call.
-  let binary: string;
   try {
-    binary = atob(base64);
+    return base64ToBytes(base64);
   } catch {
     throw new ApiError("BAD_REQUEST", `"${base64.slice(0, 40)}" is not valid base64`);
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { readBody } from "../../core/app";
 import { ApiError } from "../../core/errors";
 import { databaseNameFromSegment, splitProxyPath } from "../../core/names";
 import { DatabaseNameParam, problems } from "../../core/openapi";
@@ -41,18 +42,19 @@ const FORWARDED_HEADERS = ["content-type", "accept", "x-turso-encryption-key"];
 
 async function forward(c: FunctionsContext, name: string, rest: string): Promise<Response> {
   const incoming = new URL(c.req.url);
-  const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : await c.req.arrayBuffer();
-  const headers = new Headers();
+  const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : await readBody(c);
+  const headers: Record<string, string> = {};
   for (const h of FORWARDED_HEADERS) {
     const value = c.req.header(h);
-    if (value) headers.set(h, value);
+    if (value) headers[h] = value;
   }
+  const caller = callerOf(c);
   return callWorker(
-    callerOf(c),
+    caller,
     name,
     async (resolved) => {
-      headers.set("authorization", `Bearer ${resolved.token}`);
-      const res = await fetch(`${resolved.url}${rest}${incoming.search}`, {
+      headers.authorization = `Bearer ${resolved.token}`;
+      const res = await caller.transport.response(`${resolved.url}${rest}${incoming.search}`, {
         method: c.req.method,
         headers,
         body,

@@ -140,7 +140,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
       limit: limit,
       offset: query.cursor ? 0 : offset,
       nextCursor,
-      ...(count ? { total: Number(count.rows[0]?.n ?? 0) } : {}),
+      ...(count ? { total: Number(count.rows[0]?.[0] ?? 0) } : {}),
     };
   });
   return c.json(page, 200);

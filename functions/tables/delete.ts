@@ -3,6 +3,7 @@ import { ApiError } from "../../core/errors";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
+import { rowObjects } from "../lib/hrana/client";
 import { DATA_ERRORS, TableNameParam } from "../lib/schemas";
 import { quoteIdent } from "../lib/sql";
 import { manifestRoute } from "../route-table";
@@ -23,7 +24,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
       sql: "SELECT type FROM sqlite_schema WHERE name = ? AND type IN ('table', 'view')",
       args: [table],
     });
-    const type = rs.rows[0]?.type;
+    const type = rowObjects(rs)[0]?.type;
     if (!type) throw new ApiError("TABLE_NOT_FOUND", `No table named "${table}"`);
     await client.execute(`DROP ${type === "view" ? "VIEW" : "TABLE"} ${quoteIdent(table)}`);
   });

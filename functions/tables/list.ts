@@ -2,6 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
+import { rowObjects } from "../lib/hrana/client";
 import { DATA_ERRORS } from "../lib/schemas";
 import { USER_TABLES } from "../lib/sql";
 import { manifestRoute } from "../route-table";
@@ -36,7 +37,7 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
     const rs = await client.execute(
       `SELECT s.name, s.type, (SELECT count(*) FROM pragma_table_info(s.name)) AS columns FROM sqlite_schema s WHERE s.type IN ('table', 'view') AND ${USER_TABLES.replaceAll("name", "s.name")} ORDER BY s.name`,
     );
-    return rs.rows.map((r) => ({
+    return rowObjects(rs).map((r) => ({
       name: String(r.name),
       type: r.type === "view" ? ("view" as const) : ("table" as const),
       columns: Number(r.columns),

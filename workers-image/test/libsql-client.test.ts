@@ -164,6 +164,25 @@ describe.each(["http", "ws"] as const)("@libsql/client over %s", (transport) => 
     expect(rs.rows[0]?.n).toBe(0n);
   });
 
+  test('"read" batches and transactions refuse writes (BEGIN TRANSACTION READONLY), as sqld', async () => {
+    const t = freshTable("readonly");
+    await client.execute(`CREATE TABLE ${t} (v TEXT)`);
+    await client.execute(`INSERT INTO ${t} VALUES ('before')`);
+    const err = await expectLibsqlError(
+      client.batch([`SELECT * FROM ${t}`, `DELETE FROM ${t}`], "read"),
+      "SQLITE_READONLY",
+    );
+    expect(err.message).toMatch(/read-only: BEGIN TRANSACTION READONLY/);
+    const reading = await client.transaction("read");
+    expect((await reading.execute(`SELECT v FROM ${t}`)).rows).toHaveLength(1);
+    await expectLibsqlError(reading.execute(`INSERT INTO ${t} VALUES ('x')`), "SQLITE_READONLY");
+    await reading.commit();
+    // The connection is writable again once the transaction is over.
+    await client.batch([`INSERT INTO ${t} VALUES ('after')`], "write");
+    const rs = await client.execute(`SELECT v FROM ${t} ORDER BY rowid`);
+    expect(rs.rows.map((r) => r.v)).toEqual(["before", "after"]);
+  });
+
   test("interactive transactions commit and roll back", async () => {
     const t = freshTable("txn");
     await client.execute(`CREATE TABLE ${t} (v TEXT)`);

@@ -102,6 +102,10 @@ export class Connection {
   private snapshot = UNCACHEABLE;
   /** Read-only connections (tokens with `a: "ro"`) fail every write with SQLITE_READONLY. */
   private readOnlyMode = false;
+  /** See trackReadOnlyTransaction. */
+  private readOnlyTransaction = false;
+  /** PRAGMA query_only as last set. */
+  private queryOnly = false;
   /** Set once a statement changed connection state that must not leak to another stream. */
   private tainted = false;
   /** sqld reports the connection's last insert rowid with every result. */
@@ -166,16 +170,46 @@ export class Connection {
     return this.readOnlyMode;
   }
 
+  /** Inside `BEGIN TRANSACTION READONLY` (libSQL's read-only transaction), until it ends. */
+  get inReadOnlyTransaction(): boolean {
+    return this.readOnlyTransaction;
+  }
+
   setReadOnly(readOnly: boolean): void {
     if (readOnly === this.readOnlyMode) return;
+    this.readOnlyMode = readOnly;
+    this.applyQueryOnly();
+  }
+
+  /** query_only as the token's access and the transaction's kind want it. */
+  private applyQueryOnly(): void {
+    const on = this.readOnlyMode || this.readOnlyTransaction;
+    if (on === this.queryOnly) return;
     // query_only is denied to clients by the sandbox, so lift it for this one statement.
     this.db.authorizer(null);
     try {
-      this.db.exec(`PRAGMA query_only = ${readOnly ? 1 : 0}`);
+      this.db.exec(`PRAGMA query_only = ${on ? 1 : 0}`);
     } finally {
       this.db.authorizer(this.sandbox.authorizer);
     }
-    this.readOnlyMode = readOnly;
+    this.queryOnly = on;
+  }
+
+  /**
+   * `BEGIN TRANSACTION READONLY` is SQLite's plain BEGIN (READONLY is taken for the
+   * transaction's name): the connection itself refuses writes until the transaction ends, as
+   * sqld does.
+   */
+  private trackReadOnlyTransaction(stmt: StatementInfo): void {
+    if (this.readOnlyTransaction) {
+      if (this.isAutocommit) {
+        this.readOnlyTransaction = false;
+        this.applyQueryOnly();
+      }
+    } else if (isReadOnlyBegin(stmt) && !this.isAutocommit) {
+      this.readOnlyTransaction = true;
+      this.applyQueryOnly();
+    }
   }
 
   /**
@@ -227,6 +261,7 @@ export class Connection {
     } finally {
       this.trackSchema(first);
       this.trackWriteLock(stmt);
+      this.trackReadOnlyTransaction(stmt);
     }
   }
 
@@ -358,6 +393,10 @@ export class Connection {
       this.tainted = true;
     }
     this.transactionEnded();
+    if (this.readOnlyTransaction) {
+      this.readOnlyTransaction = false;
+      this.applyQueryOnly();
+    }
   }
 
   close(): void {
@@ -458,6 +497,11 @@ export class Connection {
 
 function columnsOf(prepared: NativeStatement): ColumnInfo[] {
   return prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
+}
+
+/** BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION] READONLY */
+function isReadOnlyBegin(stmt: StatementInfo): boolean {
+  return stmt.keywords[0] === "BEGIN" && stmt.keywords.slice(1, 4).includes("READONLY");
 }
 
 function firstRow(

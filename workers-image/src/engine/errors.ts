@@ -48,6 +48,7 @@ const SYNTAX_ERROR = /syntax error|unrecognized token|incomplete input/;
 export interface ErrorContext {
   queryTimeoutMs: number;
   readOnly: boolean;
+  inReadOnlyTransaction: boolean;
   /** The message for a statement the sandbox refused. */
   describeRefusal(stmt: StatementInfo | undefined): string;
 }
@@ -97,6 +98,13 @@ export function toSqlError(
         return new SqlError(
           base,
           `SQLite error: ${native.message} (the token only grants read access)`,
+          extended,
+        );
+      }
+      if (ctx.inReadOnlyTransaction) {
+        return new SqlError(
+          base,
+          `SQLite error: ${native.message} (the transaction is read-only: BEGIN TRANSACTION READONLY)`,
           extended,
         );
       }

@@ -1,0 +1,33 @@
+/**
+ * How the functions send HTTP requests to a database's worker. On Workers runtimes `fetch` is
+ * the platform's own and cheap; in Node it is undici's WHATWG fetch, which costs about 390 µs of
+ * CPU per request (bench/functions-throughput), so the Node host hands its entries a transport
+ * on undici's pooled `request` instead (functions/host/undici-transport.ts), through the
+ * WORKER_TRANSPORT binding.
+ */
+export interface WorkerRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | ArrayBuffer;
+}
+
+export interface WorkerTransport {
+  /** The whole answer as text (REST reads Hrana JSON). */
+  text(url: string, request: WorkerRequest): Promise<{ status: number; text: string }>;
+  /** The answer as a Response whose body streams (the libSQL proxy passes it on). */
+  response(url: string, request: WorkerRequest): Promise<Response>;
+}
+
+export const fetchTransport: WorkerTransport = {
+  async text(url, request) {
+    const res = await fetch(url, request);
+    return { status: res.status, text: await res.text() };
+  },
+  response: (url, request) => fetch(url, request),
+};
+
+/** The transport a function's bindings provide, else fetch. */
+export function workerTransport(bindings: Record<string, unknown> | undefined): WorkerTransport {
+  const provided = bindings?.WORKER_TRANSPORT as WorkerTransport | undefined;
+  return provided && typeof provided.text === "function" ? provided : fetchTransport;
+}
