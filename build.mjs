@@ -19,6 +19,7 @@ export const BUNDLES = {
   worker: {
     entryPoints: ["workers-image/src/main.ts"],
     outfile: "dist/worker/worker.mjs",
+    minify: true,
     // The engines are native addons, resolved at run time from node_modules (or the image's copy).
     external: ["libsql-stable", "libsql-linux-*"],
     // ws optionally loads native helpers through require; the pure JS fallbacks are fine.

@@ -1,48 +1,32 @@
 /**
  * The two engines side by side (core/sqlite): point selects and inserts through a worker on the
  * stable engine, as a ratio of the same through a worker on the pre-release, in the same run.
- * The stable engine's worker pays for its watchdog (a deadline set around every statement).
+ * The stable engine's worker pays for its watchdog (a deadline set around every statement) and
+ * its statement screen.
  */
-import { createClient } from "@libsql/client";
+import { join } from "node:path";
 import { type EngineName, selectEngine } from "../core/sqlite/index";
-import { removeDir } from "../testkit/temp";
+import { makeTempDir, removeDir } from "../testkit/temp";
 import { startWorkerProcess } from "../testkit/worker";
-import { type Measurement, measure, report } from "./harness";
+import type { LoadResult } from "./load";
+import { inserts, loadAt, makeItemsFile, pointSelects } from "./worker-throughput";
 
-const ROWS = 10_000;
-
-interface EngineFigures {
-  select: Measurement;
-  select16: Measurement;
-  insert: Measurement;
-}
-
-async function throughputOf(engine: EngineName): Promise<EngineFigures> {
+async function throughputOf(engine: EngineName): Promise<LoadResult[]> {
+  const dataDir = makeTempDir(`bench-${engine}`);
+  makeItemsFile(join(dataDir, "data.sqld/dbs/default/data"));
   const worker = await startWorkerProcess({
+    dataDir,
     env: { DBFORGE_ENGINE: engine, DBFORGE_SYNCHRONOUS: "FULL" },
   });
-  const client = createClient({ url: worker.url });
   try {
-    await client.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, value REAL)");
-    await client.execute("CREATE TABLE sink (id INTEGER PRIMARY KEY, name TEXT)");
-    await client.execute({
-      sql: "INSERT INTO items WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT ?) SELECT i, 'item ' || i, i * 0.5 FROM c",
-      args: [ROWS],
-    });
-    const id = (i: number) => 1 + (Math.abs(i * 7919) % ROWS);
-    const pointSelect = (i: number) =>
-      client.execute({ sql: "SELECT id, name, value FROM items WHERE id = ?", args: [id(i)] });
-    return {
-      select: await measure(`${engine}: point select`, 3_000, pointSelect),
-      select16: await measure(`${engine}: point select, 16 concurrent`, 5_000, pointSelect, 16),
-      insert: await measure(`${engine}: insert`, 1_000, (i) =>
-        client.execute({ sql: "INSERT INTO sink (name) VALUES (?)", args: [`row ${i}`] }),
-      ),
-    };
+    const url = `${worker.url}/v2/pipeline`;
+    return [
+      ...(await loadAt(`${engine}: point select`, url, pointSelects(true), [1, 32])),
+      ...(await loadAt(`${engine}: insert`, url, inserts, [1, 32])),
+    ];
   } finally {
-    client.close();
     await worker.stop();
-    removeDir(worker.dataDir);
+    removeDir(dataDir);
   }
 }
 
@@ -54,17 +38,21 @@ export async function benchEngines(): Promise<void> {
     preLoads = false;
   }
   const stable = await throughputOf("stable");
-  if (!preLoads) {
-    console.log("\nEngines: the pre-release does not load here; stable engine only");
-    report("Engines (client → worker over HTTP)", [
-      { subject: stable.select16, baseline: stable.select },
-    ]);
-    return;
-  }
-  const pre = await throughputOf("pre");
-  report("Engines (client → worker over HTTP): stable as a ratio of the pre-release", [
-    { subject: stable.select, baseline: pre.select },
-    { subject: stable.select16, baseline: pre.select16 },
-    { subject: stable.insert, baseline: pre.insert },
-  ]);
+  const pre = preLoads ? await throughputOf("pre") : [];
+  console.log(
+    `\nEngines: a worker on each (client → worker over HTTP)${preLoads ? "" : "; the pre-release does not load here"}`,
+  );
+  console.table(
+    stable.map((s, i) => {
+      const base = pre[i];
+      return {
+        benchmark: s.name,
+        c: s.connections,
+        "req/s": Math.round(s.requestsPerSecond),
+        baseline: base?.name ?? "—",
+        "baseline req/s": base ? Math.round(base.requestsPerSecond) : "—",
+        ratio: base ? (s.requestsPerSecond / base.requestsPerSecond).toFixed(2) : "—",
+      };
+    }),
+  );
 }

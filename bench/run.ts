@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
 import { benchControlPlane } from "./control-plane-latency";
+import { benchDensity } from "./density";
 import { benchEngines } from "./engines";
 import { benchFunctions } from "./functions-throughput";
 import { benchWorker } from "./worker-throughput";
@@ -8,3 +9,4 @@ await benchWorker();
 await benchEngines();
 await benchFunctions();
 await benchControlPlane();
+await benchDensity();

@@ -56,7 +56,7 @@ export function pointSelects(close: boolean): string[] {
   );
 }
 
-const inserts = Array.from({ length: 1000 }, (_, i) =>
+export const inserts = Array.from({ length: 1000 }, (_, i) =>
   JSON.stringify({
     requests: [
       {
@@ -108,7 +108,7 @@ async function tursodb(file: string): Promise<Server | undefined> {
   if (!existsSync(TURSODB)) return undefined;
   const port = await freePort();
   const child = spawn(TURSODB, [file, "--sync-server", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: "ignore",
   });
   const url = `http://127.0.0.1:${port}/v2/pipeline`;
   for (let i = 0; i < 100; i++) {

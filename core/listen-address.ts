@@ -1,4 +1,5 @@
-import { z } from "zod";
+// zod/mini: workers parse their address too, and classic zod schemas take mini ones.
+import * as z from "zod/mini";
 
 export interface ListenAddress {
   host: string;
@@ -19,17 +20,17 @@ export function parseListenAddress(text: string, defaultHost = "127.0.0.1"): Lis
 
 /** The same as a zod schema, for env.ts files. */
 export const listenAddressSchema = (defaultHost = "127.0.0.1") =>
-  z
-    .string()
-    .trim()
-    .transform((text, ctx) => {
+  z.pipe(
+    z.string().check(z.trim()),
+    z.transform((text: string, ctx) => {
       try {
         return parseListenAddress(text, defaultHost);
       } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        ctx.issues.push({ code: "custom", message: (err as Error).message, input: text });
         return z.NEVER;
       }
-    });
+    }),
+  );
 
 /** `http://host:port` for a listener (IPv6 hosts in brackets). */
 export const listenUrl = ({ host, port }: ListenAddress): string =>

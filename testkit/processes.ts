@@ -11,10 +11,16 @@ import Database from "libsql-stable";
 export const instanceOf = (dataDir: string): string =>
   createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
 
-/** Live (non-zombie) worker processes of the control plane of `dataDir`, by database name. */
-export function workerProcesses(dataDir: string): Map<string, number[]> {
+interface ProcessEntry {
+  pid: number;
+  name: string | undefined;
+  slot: string | undefined;
+}
+
+/** Live (non-zombie) processes whose environment names the control plane of `dataDir`. */
+function instanceProcesses(dataDir: string): ProcessEntry[] {
   const instance = `DBFORGE_INSTANCE=${instanceOf(dataDir)}`;
-  const found = new Map<string, number[]>();
+  const found: ProcessEntry[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -22,13 +28,58 @@ export function workerProcesses(dataDir: string): Map<string, number[]> {
       if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
       const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
       if (!environ.includes(instance)) continue;
-      const name = environ.find((e) => e.startsWith("DBFORGE_WORKER_NAME="))?.slice(20) ?? "?";
-      found.set(name, [...(found.get(name) ?? []), Number(entry)]);
+      const value = (prefix: string) =>
+        environ.find((e) => e.startsWith(prefix))?.slice(prefix.length);
+      found.push({
+        pid: Number(entry),
+        name: value("DBFORGE_WORKER_NAME="),
+        slot: value("DBFORGE_POOL_SLOT="),
+      });
     } catch {
       // gone meanwhile
     }
   }
   return found;
+}
+
+/** Pool slot → database, from the control plane's pid files (a claimed pooled worker's name). */
+function claimedSlots(dataDir: string): Map<string, string> {
+  const dir = join(dataDir, ".control-plane/workers");
+  const slots = new Map<string, string>();
+  if (!existsSync(dir)) return slots;
+  for (const file of readdirSync(dir)) {
+    try {
+      const { slot } = JSON.parse(readFileSync(join(dir, file), "utf8")) as { slot?: string };
+      if (slot) slots.set(slot, file.replace(/\.json$/, ""));
+    } catch {
+      // being written
+    }
+  }
+  return slots;
+}
+
+/**
+ * Live (non-zombie) worker processes of the control plane of `dataDir`, by database name:
+ * named in their environment, or pooled workers given a database (by their pid file). Pooled
+ * workers still waiting for a database are not database workers: see poolProcesses.
+ */
+export function workerProcesses(dataDir: string): Map<string, number[]> {
+  const slots = claimedSlots(dataDir);
+  const found = new Map<string, number[]>();
+  for (const { pid, name, slot } of instanceProcesses(dataDir)) {
+    const database = name ?? (slot ? slots.get(slot) : undefined) ?? (slot ? undefined : "?");
+    if (database === undefined) continue;
+    found.set(database, [...(found.get(database) ?? []), pid]);
+  }
+  return found;
+}
+
+/** Pooled workers of the control plane of `dataDir` not (yet) given a database. */
+export function poolProcesses(dataDir: string): number[] {
+  const slots = claimedSlots(dataDir);
+  return instanceProcesses(dataDir)
+    .filter((p) => p.slot !== undefined && p.name === undefined && !slots.has(p.slot))
+    .map((p) => p.pid);
 }
 
 export interface RegistryRow {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isDiskFull } from "../../core/disk-reserve";
 import { DomainError } from "../../core/errors";
@@ -16,12 +16,33 @@ export function diskError(err: unknown): DomainError | undefined {
 
 /** Total size in bytes of the files under `dir` (0 if it does not exist). */
 export function directorySize(dir: string): number {
-  if (!existsSync(dir)) return 0;
   let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  // The worker creates and removes files meanwhile (SQLite's -wal and -shm at every checkpoint
+  // and close): one gone between the listing and its stat counts nothing, it is not an error.
+  for (const entry of entriesOf(dir)) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) total += directorySize(path);
-    else if (entry.isFile()) total += statSync(path).size;
+    else if (entry.isFile()) total += sizeOf(path);
   }
   return total;
 }
+
+function entriesOf(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isGone(err)) return [];
+    throw err;
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    if (isGone(err)) return 0;
+    throw err;
+  }
+}
+
+const isGone = (err: unknown) => (err as { code?: string }).code === "ENOENT";

@@ -49,10 +49,10 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   const registry = new Registry(join(stateDir, "registry.db"));
   const keys = KeyRing.load(join(stateDir, "root-ed25519.pem"));
   const admin = loadAdminToken(config.DBFORGE_ADMIN_TOKEN, join(stateDir, "admin-token"));
-  const driver = createDriver(config, instanceId, stateDir);
   const workerEnv: Record<string, string> = { DBFORGE_ENGINE: config.DBFORGE_ENGINE };
   if (config.DBFORGE_QUERY_TIMEOUT_MS)
     workerEnv.DBFORGE_QUERY_TIMEOUT_MS = String(config.DBFORGE_QUERY_TIMEOUT_MS);
+  const driver = createDriver(config, instanceId, stateDir, workerEnv);
   const manager = new DatabaseManager(registry, driver, keys, {
     dataRoot: config.dataDir,
     idleTimeoutS: config.DBFORGE_IDLE_TIMEOUT_S,
@@ -98,6 +98,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     async close() {
       await new Promise<void>((done) => server.close(() => done()));
       await manager.shutdown(config.stopWorkersOnExit);
+      driver.close?.();
       registry.close();
     },
   };
@@ -107,6 +108,7 @@ function createDriver(
   config: ControlPlaneConfig,
   instanceId: string,
   stateDir: string,
+  workerEnv: Record<string, string>,
 ): WorkerDriver {
   if (config.DBFORGE_DRIVER === "docker") {
     return new DockerDriver({
@@ -131,5 +133,10 @@ function createDriver(
     bundle,
     instanceId,
     ...(config.DBFORGE_WORKER_PORTS ? { ports: config.DBFORGE_WORKER_PORTS } : {}),
+    pool: {
+      size: config.DBFORGE_WORKER_POOL,
+      memoryMb: config.DBFORGE_WORKER_MEMORY_MB,
+      env: workerEnv,
+    },
   });
 }

@@ -33,7 +33,10 @@ async function recovered(): Promise<void> {
 
 /** The registry, the directories and the process table agree. */
 async function expectConsistent(round: number): Promise<void> {
-  const { databases } = (await (await cp.api("GET", "/v1/databases")).json()) as {
+  const listed = await cp.api("GET", "/v1/databases");
+  const body = await listed.text();
+  expect(listed.status, `round ${round}: ${body}\n${cp.output.slice(-30).join("\n")}`).toBe(200);
+  const { databases } = JSON.parse(body) as {
     databases: Array<{ name: string; status: string }>;
   };
   const registered = databases.map((d) => d.name).sort();

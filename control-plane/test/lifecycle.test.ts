@@ -189,6 +189,9 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
     const woken = await info("lifecycle");
     expect(woken.status).toBe("running");
     expect(woken.sizeBytes).toBeGreaterThan(0);
+    // Docker: the gracefully stopped container itself is started again (much quicker than a
+    // new one); after the crash above it was a new container.
+    if (driver === "docker") expect(woken.workerId).toBe(after.workerId);
 
     // Delete: no worker, no files, no registry entry.
     const workerId = woken.workerId!;

@@ -9,7 +9,7 @@ import { runMain } from "../../core/run-main";
 import { startFunctionsHost } from "./node";
 
 const HostEnv = z.object({
-  DBFORGE_LISTEN_ADDR: listenAddressSchema().prefault("127.0.0.1:8787"),
+  DBFORGE_LISTEN_ADDR: z.prefault(listenAddressSchema(), "127.0.0.1:8787"),
 });
 
 runMain("functions", async () => {

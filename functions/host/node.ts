@@ -6,6 +6,7 @@ import { type HttpTimeouts, httpServerOptions, refuseTunnels } from "../../core/
 import { dispatch, problem } from "../dispatch";
 import { ENTRIES } from "../entries";
 import { functionsConfig } from "../lib/env";
+import { compressed } from "./compression";
 import { directoryAssets } from "./static-assets";
 import { undiciTransport } from "./undici-transport";
 import { HranaWebSocketRelays } from "./websocket-relay";
@@ -29,7 +30,8 @@ export function hostFetch(
   return async (request, bindings) => {
     try {
       // The socket's peer: this host is the edge (behind Traefik, the proxy's address).
-      return await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true);
+      const response = await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true);
+      return compressed(request, response);
     } catch (err) {
       // dispatch answers every request itself; anything escaping it is still a problem document.
       return problem(toApiError(err), new URL(request.url).pathname);

@@ -5,7 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+// zod/mini: the same validation as zod, in a fraction of its code, which every worker process
+// would otherwise load and keep in memory (density: bench/density.ts).
+import * as z from "zod/mini";
 import { listenAddressSchema } from "../../core/listen-address";
 
 const UNITS: Record<string, number> = {
@@ -19,80 +21,84 @@ const UNITS: Record<string, number> = {
 };
 
 /** sqld takes sizes like "10MB" (decimal units), "4 MiB" or plain bytes. */
-const byteSize = z
-  .string()
-  .trim()
-  .transform((text, ctx) => {
+const byteSize = z.pipe(
+  z.string().check(z.trim()),
+  z.transform((text: string, ctx) => {
     const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
     const name = (match?.[2] || "b").toLowerCase();
     // Own keys only: "10constructor" must be refused, not multiplied by a function into NaN.
     const unit = Object.hasOwn(UNITS, name) ? UNITS[name] : undefined;
     if (!match || unit === undefined) {
-      ctx.addIssue({
+      ctx.issues.push({
         code: "custom",
         message: `invalid size "${text}" (e.g. 10MB, 4MiB, 1048576)`,
+        input: text,
       });
       return z.NEVER;
     }
     return Math.floor(Number(match[1]) * unit);
-  });
+  }),
+);
 
 const listenAddr = listenAddressSchema("0.0.0.0");
 
-const millis = z.coerce.number().int().positive();
+const millis = z.coerce.number().check(z.int(), z.positive());
+const text = z.string().check(z.minLength(1));
+const defaulted = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) =>
+  z._default(schema, value as never);
 
 const EnvSchema = z.object({
-  SQLD_HTTP_LISTEN_ADDR: listenAddr.prefault("127.0.0.1:8080"),
+  SQLD_HTTP_LISTEN_ADDR: z.prefault(listenAddr, "127.0.0.1:8080"),
   /** A second listener for WebSocket-only Hrana, as sqld's --hrana-listen-addr. */
-  SQLD_HRANA_LISTEN_ADDR: listenAddr.optional(),
+  SQLD_HRANA_LISTEN_ADDR: z.optional(listenAddr),
   /** sqld's data directory; the database file is <path>/dbs/default/data. */
-  SQLD_DB_PATH: z.string().min(1).default("data.sqld"),
-  SQLD_AUTH_JWT_KEY: z.string().min(1).optional(),
-  SQLD_AUTH_JWT_KEY_FILE: z.string().min(1).optional(),
+  SQLD_DB_PATH: defaulted(text, "data.sqld"),
+  SQLD_AUTH_JWT_KEY: z.optional(text),
+  SQLD_AUTH_JWT_KEY_FILE: z.optional(text),
   /** sqld's idle shutdown: exit (gracefully, status 0) after this many seconds without use. */
-  SQLD_IDLE_SHUTDOWN_TIMEOUT_S: z.coerce.number().positive().optional(),
-  SQLD_MAX_RESPONSE_SIZE: byteSize.default(10_000_000),
-  SQLD_MAX_TOTAL_RESPONSE_SIZE: byteSize.default(32_000_000),
+  SQLD_IDLE_SHUTDOWN_TIMEOUT_S: z.optional(z.coerce.number().check(z.positive())),
+  SQLD_MAX_RESPONSE_SIZE: defaulted(byteSize, 10_000_000),
+  SQLD_MAX_TOTAL_RESPONSE_SIZE: defaulted(byteSize, 32_000_000),
   /** A statement running longer is interrupted and fails with SQLITE_INTERRUPT. */
-  DBFORGE_QUERY_TIMEOUT_MS: millis.default(5000),
+  DBFORGE_QUERY_TIMEOUT_MS: defaulted(millis, 5000),
   /** How long a writer waits for another transaction's write lock before SQLITE_BUSY. */
-  DBFORGE_LOCK_WAIT_TIMEOUT_MS: millis.default(15000),
+  DBFORGE_LOCK_WAIT_TIMEOUT_MS: defaulted(millis, 15000),
   /** sqld's TXN_TIMEOUT: a transaction holding the write lock this long yields to waiting writers. */
-  DBFORGE_TRANSACTION_TIMEOUT_MS: millis.default(5000),
+  DBFORGE_TRANSACTION_TIMEOUT_MS: defaulted(millis, 5000),
   /** sqld closes HTTP streams idle for 10 s, rolling back their transactions. */
-  DBFORGE_STREAM_IDLE_TIMEOUT_MS: millis.default(10000),
+  DBFORGE_STREAM_IDLE_TIMEOUT_MS: defaulted(millis, 10000),
   /**
    * SQLite connections open at once. A stream holds one only while a request runs or while its
    * transaction is open, so this bounds open transactions; past it a new one gets SQLITE_BUSY.
    */
-  DBFORGE_MAX_CONNECTIONS: z.coerce.number().int().min(2).default(128),
+  DBFORGE_MAX_CONNECTIONS: defaulted(z.coerce.number().check(z.int(), z.minimum(2)), 128),
   /** Open HTTP streams (batons) kept at once; past it the longest unused one without a transaction expires. */
-  DBFORGE_MAX_STREAMS: z.coerce.number().int().min(16).default(4096),
+  DBFORGE_MAX_STREAMS: defaulted(z.coerce.number().check(z.int(), z.minimum(16)), 4096),
   /** FULL: every acknowledged commit is on disk, even across power loss. */
-  DBFORGE_SYNCHRONOUS: z.enum(["FULL", "NORMAL"]).default("FULL"),
+  DBFORGE_SYNCHRONOUS: defaulted(z.enum(["FULL", "NORMAL"]), "FULL"),
   /** Largest request body accepted. */
-  DBFORGE_MAX_BODY_BYTES: byteSize.default(64 * 1024 * 1024),
+  DBFORGE_MAX_BODY_BYTES: defaulted(byteSize, 64 * 1024 * 1024),
   /** On SIGTERM, in-flight requests get this long to finish. */
-  DBFORGE_SHUTDOWN_GRACE_MS: millis.default(10000),
+  DBFORGE_SHUTDOWN_GRACE_MS: defaulted(millis, 10000),
   /**
    * The worker's memory budget. SQLite's share (SQLITE_HEAP_SHARE of it) is a hard heap limit:
    * a statement that needs more fails with SQLITE_NOMEM and the worker keeps serving. The
    * JavaScript heap is capped by whoever starts the worker (NODE_OPTIONS, see the drivers).
    */
-  DBFORGE_MEMORY_LIMIT: byteSize.default(512 * 1024 * 1024),
+  DBFORGE_MEMORY_LIMIT: defaulted(byteSize, 512 * 1024 * 1024),
   /**
    * Space kept back (a file in the data directory) so that deleting rows, dropping tables and
    * VACUUM still work when the disk is full; 0 keeps none.
    */
-  DBFORGE_DISK_RESERVE: byteSize.default(4 * 1024 * 1024),
+  DBFORGE_DISK_RESERVE: defaulted(byteSize, 4 * 1024 * 1024),
   /**
    * Which libSQL binding runs the database: "pre" (query timeouts, action-level authorizer;
    * Linux x64), "stable" (every platform), or "auto" (pre where it loads, else stable).
    */
-  DBFORGE_ENGINE: z.enum(["auto", "pre", "stable"]).default("auto"),
+  DBFORGE_ENGINE: defaulted(z.enum(["auto", "pre", "stable"]), "auto"),
   /** Started as root: the unprivileged uid and gid to switch to before serving (see privileges). */
-  DBFORGE_WORKER_UID: z.coerce.number().int().positive().optional(),
-  DBFORGE_WORKER_GID: z.coerce.number().int().positive().optional(),
+  DBFORGE_WORKER_UID: z.optional(z.coerce.number().check(z.int(), z.positive())),
+  DBFORGE_WORKER_GID: z.optional(z.coerce.number().check(z.int(), z.positive())),
 });
 
 /** The part of DBFORGE_MEMORY_LIMIT SQLite may allocate (page caches, sorting, values). */
@@ -128,4 +134,17 @@ export function parseEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     jwtKey,
     runAs,
   };
+}
+
+/**
+ * What a pooled worker knows before it is claimed (see main.ts): its pool slot (set only for
+ * pooled workers) and the engine to load while it waits.
+ */
+export function parsePoolEnv(env: NodeJS.ProcessEnv): {
+  slot: string | undefined;
+  engine: "auto" | "pre" | "stable";
+} {
+  const parsed = z.pick(EnvSchema, { DBFORGE_ENGINE: true }).parse(env);
+  const slot = env.DBFORGE_POOL_SLOT;
+  return { slot: slot ? slot : undefined, engine: parsed.DBFORGE_ENGINE };
 }

@@ -1,18 +1,37 @@
 /**
  * The DB-Forge worker: serves one libSQL database over the Hrana protocol, configured like sqld.
  * SIGTERM/SIGINT stop it gracefully; a second signal exits at once.
+ *
+ * Pooled (DBFORGE_POOL_SLOT set, started by the process driver with an IPC channel): the worker
+ * loads its code and engine, says `ready`, and waits for a `claim` carrying the database's
+ * environment; then it starts exactly as an ordinary worker would, reports its port, and lets go
+ * of the channel (it outlives the control plane like any worker). Unclaimed, it exits as soon as
+ * the channel closes: a pooled worker never outlives its control plane, and it serves exactly one
+ * database in its life.
  */
 import { mkdirSync } from "node:fs";
 import { runMain } from "../../core/run-main";
 import { selectEngine } from "../../core/sqlite/index";
 import { acquireWorkerLock } from "../../core/worker-lock";
-import { parseEnv } from "./env";
+import { engineSandbox } from "./engine/database";
+import { parseEnv, parsePoolEnv } from "./env";
 import { dropPrivileges } from "./privileges";
+import { rehearse } from "./rehearsal";
 import { startWorker } from "./server";
+
+/** Messages between a pooled worker and the process driver. */
+type PoolMessage =
+  | { type: "ready" }
+  | { type: "claim"; env: Record<string, string> }
+  | { type: "listening"; port: number };
+
+const pool = parsePoolEnv(process.env);
+const pooled = pool.slot !== undefined && process.send !== undefined;
 
 runMain(
   "worker",
   async (stop) => {
+    if (pooled) Object.assign(process.env, await claim());
     const config = parseEnv(process.env);
     // Loaded before privileges are dropped: the worker's own user may not read node_modules.
     const engine = selectEngine(config.DBFORGE_ENGINE);
@@ -31,6 +50,10 @@ runMain(
         engine: `${engine.name} (libsql-js ${engine.version})`,
       }),
     );
+    if (pooled) {
+      send({ type: "listening", port: worker.port });
+      process.disconnect?.();
+    }
     return { stop: () => worker.shutdown() };
   },
   {
@@ -39,3 +62,28 @@ runMain(
       JSON.stringify({ msg: reason === "idle" ? "idle shutdown" : "shutting down", reason }),
   },
 );
+
+/** Waits for the database's environment; exits if the control plane goes away first. */
+async function claim(): Promise<Record<string, string>> {
+  // Done now, while the pool waits, so that a claim only opens the database: load the engine,
+  // build its sandbox, and serve a throwaway database once (see ./rehearsal.ts).
+  selectEngine(pool.engine);
+  engineSandbox();
+  await rehearse().catch((err: Error) =>
+    console.error(JSON.stringify({ msg: "rehearsal failed", error: err.message })),
+  );
+  return new Promise((resolve) => {
+    const orphaned = () => process.exit(0);
+    process.once("disconnect", orphaned);
+    process.on("message", (message: PoolMessage) => {
+      if (message?.type !== "claim") return;
+      process.off("disconnect", orphaned);
+      resolve(message.env);
+    });
+    send({ type: "ready" });
+  });
+}
+
+function send(message: PoolMessage): void {
+  process.send?.(message);
+}

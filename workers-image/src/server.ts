@@ -85,6 +85,9 @@ export async function startWorker(
     await listen(hrana, config.SQLD_HRANA_LISTEN_ADDR);
   }
   await listen(server, config.SQLD_HTTP_LISTEN_ADDR);
+  // The first request would open the first connection: open it now, while whoever started
+  // this worker hands out its address (a cold start is the first request).
+  setImmediate(() => db.prewarm());
 
   // Idle means: no request for the timeout, none in flight, no open HTTP stream (it may hold a
   // transaction) and no WebSocket client (it expects its streams to stay).

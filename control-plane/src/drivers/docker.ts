@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import type Dockerode from "dockerode";
@@ -5,6 +6,7 @@ import { DomainError } from "../../../core/errors";
 import { secureDataDir } from "./data-dir";
 import { traefikLabels } from "./traefik-labels";
 import {
+  LABEL_PREFIX,
   LABELS,
   memoryEnv,
   SQLD_DB_DIR,
@@ -37,6 +39,9 @@ export interface DockerDriverOptions {
 }
 
 const WORKER_PORT = "8080/tcp";
+
+/** The hash of what a container was made from (see start). */
+const CONFIG_LABEL = `${LABEL_PREFIX}.config`;
 
 /** Processes (and threads) a worker may run: node and sqld need a few dozen. */
 const PIDS_LIMIT = 128;
@@ -79,7 +84,6 @@ export class DockerDriver implements WorkerDriver {
 
   async start(spec: WorkerSpec): Promise<StartedWorker> {
     await this.check();
-    await this.remove(spec.name);
     const { docker, network } = this.options;
     const hostDir = join(this.options.hostDataRoot ?? this.options.dataRoot, spec.name);
     // The database's own uid as root; else the control plane's user, never root.
@@ -105,49 +109,58 @@ export class DockerDriver implements WorkerDriver {
       ...memoryEnv(spec.memoryMb),
       ...spec.env,
     };
-    let container: Dockerode.Container;
-    try {
-      container = await docker.createContainer({
-        name: this.containerName(spec.name),
-        Image: this.options.image,
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        Labels: {
-          [LABELS.managed]: "true",
-          [LABELS.instance]: this.options.instanceId,
-          [LABELS.database]: spec.name,
-          ...(this.options.traefikDomain
-            ? traefikLabels(spec.name, this.options.traefikDomain, network)
-            : {}),
-        },
-        ExposedPorts: { [WORKER_PORT]: {} },
-        User: `${user.uid}:${user.gid}`,
-        HostConfig: {
-          // Only the database's own directory; the rest of the file system is read-only.
-          Binds: [`${hostDir}:/var/lib/sqld`],
-          ReadonlyRootfs: true,
-          Tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-          CapDrop: ["ALL"],
-          SecurityOpt: ["no-new-privileges"],
-          PidsLimit: PIDS_LIMIT,
-          Memory: memoryBytes,
-          // No swap beyond the cap.
-          MemorySwap: memoryBytes,
-          NanoCpus: Math.round(this.options.cpus * 1e9),
-          // The control plane restarts crashed workers itself (and must not fight idle stops).
-          RestartPolicy: { Name: "no" },
-          ...(network
-            ? { NetworkMode: network }
-            : { PortBindings: { [WORKER_PORT]: [{ HostIp: "127.0.0.1", HostPort: "0" }] } }),
-        },
-      });
-    } catch (err) {
-      if (statusOf(err) === 404) {
-        throw new DomainError(
-          "WORKER_IMAGE_MISSING",
-          `The worker image ${this.options.image} is not on the Docker engine`,
-        );
+    const config: Dockerode.ContainerCreateOptions = {
+      name: this.containerName(spec.name),
+      Image: this.options.image,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Labels: {
+        [LABELS.managed]: "true",
+        [LABELS.instance]: this.options.instanceId,
+        [LABELS.database]: spec.name,
+        ...(this.options.traefikDomain
+          ? traefikLabels(spec.name, this.options.traefikDomain, network)
+          : {}),
+      },
+      ExposedPorts: { [WORKER_PORT]: {} },
+      User: `${user.uid}:${user.gid}`,
+      HostConfig: {
+        // Only the database's own directory; the rest of the file system is read-only.
+        Binds: [`${hostDir}:/var/lib/sqld`],
+        ReadonlyRootfs: true,
+        Tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        PidsLimit: PIDS_LIMIT,
+        Memory: memoryBytes,
+        // No swap beyond the cap.
+        MemorySwap: memoryBytes,
+        NanoCpus: Math.round(this.options.cpus * 1e9),
+        // The control plane restarts crashed workers itself (and must not fight idle stops).
+        RestartPolicy: { Name: "no" },
+        ...(network
+          ? { NetworkMode: network }
+          : { PortBindings: { [WORKER_PORT]: [{ HostIp: "127.0.0.1", HostPort: "0" }] } }),
+      },
+    };
+    // What the container was made from: the same again (an idle stop) starts the stopped
+    // container, far quicker than a new one; anything else (a new key after a revoke, another
+    // image or cap) makes a new container.
+    const fingerprint = createHash("sha256").update(JSON.stringify(config)).digest("hex");
+    (config.Labels as Record<string, string>)[CONFIG_LABEL] = fingerprint;
+    let container = await this.reusable(spec.name, fingerprint);
+    if (!container) {
+      await this.remove(spec.name);
+      try {
+        container = await docker.createContainer(config);
+      } catch (err) {
+        if (statusOf(err) === 404) {
+          throw new DomainError(
+            "WORKER_IMAGE_MISSING",
+            `The worker image ${this.options.image} is not on the Docker engine`,
+          );
+        }
+        throw dockerUnavailable(err);
       }
-      throw dockerUnavailable(err);
     }
     try {
       await container.start();
@@ -176,6 +189,25 @@ export class DockerDriver implements WorkerDriver {
       );
     }
     return { id: container.id, url };
+  }
+
+  /** The database's gracefully stopped container, if it was made from `fingerprint`. */
+  private async reusable(
+    name: string,
+    fingerprint: string,
+  ): Promise<Dockerode.Container | undefined> {
+    const container = this.container(name);
+    try {
+      const info = await container.inspect();
+      // Only one that stopped gracefully (an idle stop, a control plane's stop): a crashed or
+      // killed one is replaced by a new container.
+      const stopped = !info.State.Running && info.State.ExitCode === 0;
+      if (!stopped || info.Config.Labels?.[CONFIG_LABEL] !== fingerprint) return undefined;
+      return this.options.docker.getContainer(info.Id);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw dockerUnavailable(err);
+    }
   }
 
   async status(name: string): Promise<WorkerStatus> {

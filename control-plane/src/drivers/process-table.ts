@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 export const HAS_PROC = existsSync("/proc/self/environ");
 
 /** Alive and not a zombie. */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
@@ -25,38 +25,66 @@ function alive(pid: number): boolean {
   }
 }
 
-function workerIdentity(pid: number): { name: string; instance: string } | undefined {
+/**
+ * What a worker's environment says about it: its control plane, and its database's name, or
+ * (a pooled worker, started before it had a database) its pool slot, which the pid file of the
+ * database it was given names.
+ */
+interface WorkerIdentity {
+  instance: string;
+  name?: string;
+  slot?: string;
+}
+
+function workerIdentity(pid: number): WorkerIdentity | undefined {
   try {
     let name: string | undefined;
     let instance: string | undefined;
+    let slot: string | undefined;
     for (const entry of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
       if (entry.startsWith("DBFORGE_WORKER_NAME=")) name = entry.slice(20);
       else if (entry.startsWith("DBFORGE_INSTANCE=")) instance = entry.slice(17);
+      else if (entry.startsWith("DBFORGE_POOL_SLOT=")) slot = entry.slice(18);
     }
-    return name && instance ? { name, instance } : undefined;
+    if (!instance || (!name && !slot)) return undefined;
+    return { instance, ...(name ? { name } : {}), ...(slot ? { slot } : {}) };
   } catch {
     return undefined; // gone, or not ours to read
   }
 }
 
-/** Whether `pid` is a live worker of database `name` of this control plane. */
-export function isWorker(pid: number, name: string, instance: string): boolean {
+/**
+ * Whether `pid` is a live worker of this control plane serving database `name`: named so in its
+ * environment, or the pooled worker of `slot` (from the database's pid file).
+ */
+export function isWorker(pid: number, name: string, instance: string, slot?: string): boolean {
   if (!alive(pid)) return false;
   if (!HAS_PROC) return true;
   const identity = workerIdentity(pid);
-  return identity?.name === name && identity.instance === instance;
+  if (identity?.instance !== instance) return false;
+  return identity.name === name || (slot !== undefined && identity.slot === slot);
 }
 
-/** Every live worker process of this control plane, by database name. */
-export function scanWorkers(instance: string): Map<string, number[]> {
-  const found = new Map<string, number[]>();
+export interface ScannedWorkers {
+  /** Workers started for a database, by its name. */
+  byName: Map<string, number[]>;
+  /** Pooled workers, by slot: claimed ones serve the database whose pid file names the slot. */
+  bySlot: Map<string, number[]>;
+}
+
+/** Every live worker process of this control plane. */
+export function scanWorkers(instance: string): ScannedWorkers {
+  const found: ScannedWorkers = { byName: new Map(), bySlot: new Map() };
   if (!HAS_PROC) return found;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     const identity = workerIdentity(pid);
     if (identity?.instance !== instance || !alive(pid)) continue;
-    found.set(identity.name, [...(found.get(identity.name) ?? []), pid]);
+    const [map, key] = identity.name
+      ? [found.byName, identity.name]
+      : [found.bySlot, identity.slot as string];
+    map.set(key, [...(map.get(key) ?? []), pid]);
   }
   return found;
 }

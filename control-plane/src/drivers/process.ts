@@ -6,6 +6,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -16,7 +17,8 @@ import { DomainError } from "../../../core/errors";
 import { workerLockHeld } from "../../../core/worker-lock";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
-import { HAS_PROC, isWorker, scanWorkers } from "./process-table";
+import { type PooledWorker, WorkerPool } from "./process-pool";
+import { alive, HAS_PROC, isWorker, scanWorkers } from "./process-table";
 import {
   memoryEnv,
   SQLD_DB_DIR,
@@ -43,6 +45,11 @@ export interface ProcessDriverOptions {
   ports?: { from: number; to: number };
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /**
+   * Pre-started workers kept ready (./process-pool.ts), for databases with this memory cap and
+   * worker environment (the defaults); none when unset.
+   */
+  pool?: { size: number; memoryMb: number; env: Record<string, string> };
 }
 
 /** What a running worker's directory records about it, so a restarted control plane can adopt it. */
@@ -51,6 +58,8 @@ interface PidFile {
   port: number;
   instance: string;
   startedAt: number;
+  /** A pooled worker's slot: its environment names no database (see process-table.ts). */
+  slot?: string;
 }
 
 /** Starts tried on other ports when another program took the chosen one meanwhile. */
@@ -90,9 +99,63 @@ export class ProcessDriver implements WorkerDriver {
   /** util-linux `prlimit`, to start workers under RLIMIT_AS (Linux); undefined elsewhere. */
   private readonly prlimit = findExecutable("prlimit");
 
+  private readonly pool: WorkerPool | undefined;
+
   constructor(private readonly options: ProcessDriverOptions) {
     mkdirSync(join(options.stateDir, "workers"), { recursive: true, mode: 0o700 });
     mkdirSync(join(options.stateDir, "logs"), { recursive: true, mode: 0o700 });
+    const pool = options.pool;
+    if (pool && pool.size > 0) {
+      this.pool = new WorkerPool({
+        size: pool.size,
+        command: this.command(pool.memoryMb),
+        env: this.sharedEnv(pool.memoryMb, pool.env),
+        cwd: options.dataRoot,
+        logPathOf: (slot) => join(options.stateDir, "logs", `.pool-${slot}.log`),
+        readyTimeoutMs: options.startTimeoutMs ?? 10_000,
+      });
+      if (existsSync(options.bundle)) this.pool.refill();
+    }
+  }
+
+  /** Kills the pooled workers waiting for a database (started ones are stop()'s business). */
+  close(): void {
+    this.pool?.close();
+  }
+
+  /** node and the bundle, under RLIMIT_AS where prlimit exists. */
+  private command(memoryMb: number): string[] {
+    const node = [process.execPath, this.options.bundle];
+    const addressSpace = (memoryMb + ADDRESS_SPACE_BASELINE_MB) * 1024 * 1024;
+    return this.prlimit ? [this.prlimit, `--as=${addressSpace}`, "--", ...node] : node;
+  }
+
+  /** The environment a worker has from its start, whatever its database (pooled or not). */
+  private sharedEnv(memoryMb: number, env: Record<string, string>): Record<string, string> {
+    // Only what the worker needs: never the control plane's own secrets.
+    return {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      DBFORGE_INSTANCE: this.options.instanceId,
+      ...memoryEnv(memoryMb),
+      ...env,
+    };
+  }
+
+  /** What tells a worker which database it serves, and as whom. */
+  private databaseEnv(spec: WorkerSpec, port: number): Record<string, string> {
+    const owner = ownerOf(spec);
+    return {
+      SQLD_HTTP_LISTEN_ADDR: `127.0.0.1:${port}`,
+      SQLD_DB_PATH: join(spec.dataDir, SQLD_DB_DIR),
+      SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
+      SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
+      DBFORGE_WORKER_NAME: spec.name,
+      // The worker loads its code as the service user, then switches to the database's own
+      // uid before it opens the database or accepts a connection (see the worker's privileges).
+      ...(owner
+        ? { DBFORGE_WORKER_UID: String(owner.uid), DBFORGE_WORKER_GID: String(owner.gid) }
+        : {}),
+    };
   }
 
   async check(): Promise<void> {
@@ -110,14 +173,21 @@ export class ProcessDriver implements WorkerDriver {
 
   async start(spec: WorkerSpec): Promise<StartedWorker> {
     await this.check();
-    await this.stop(spec.name);
-    // Whatever stop could not reach (a worker of another control plane on the same files):
-    // say so, rather than start a worker that the lock will refuse.
-    if (workerLockHeld(join(spec.dataDir, SQLD_DB_DIR))) {
-      throw new DomainError(
-        "WORKER_START_FAILED",
-        `Another process still serves ${spec.name}'s files (it holds their worker lock)`,
-      );
+    const lockDir = join(spec.dataDir, SQLD_DB_DIR);
+    // A live worker of the database holds its lock; only then is there one to stop (a cold
+    // start spares the scan of the process table). A process that has not taken it yet (an
+    // orphan still loading) cannot take it once the new worker has: it exits.
+    if (workerLockHeld(lockDir)) {
+      await this.stop(spec.name);
+      // Whatever stop could not reach (a worker of another control plane on the same files):
+      // say so, rather than start a worker that the lock will refuse. A worker that has just
+      // ended may hold the lock a moment longer.
+      if (!(await lockReleased(lockDir, LOCK_RELEASE_MS))) {
+        throw new DomainError(
+          "WORKER_START_FAILED",
+          `Another process still serves ${spec.name}'s files (it holds their worker lock)`,
+        );
+      }
     }
     // A port of the range can be taken by another program between our check and the worker's
     // bind: then the worker exits with EADDRINUSE and the next free port is tried.
@@ -136,40 +206,22 @@ export class ProcessDriver implements WorkerDriver {
   }
 
   private async launch(spec: WorkerSpec, port: number): Promise<StartedWorker> {
+    const pooled = this.poolFits(spec) ? this.pool?.take() : undefined;
+    if (pooled) return this.claim(spec, port, pooled);
     const logPath = this.logPath(spec.name);
     const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
-    const owner = spec.uid === null ? null : { uid: spec.uid, gid: spec.uid };
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      SQLD_HTTP_LISTEN_ADDR: `127.0.0.1:${port}`,
-      SQLD_DB_PATH: join(spec.dataDir, SQLD_DB_DIR),
-      SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
-      SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
-      DBFORGE_WORKER_NAME: spec.name,
-      DBFORGE_INSTANCE: this.options.instanceId,
-      ...memoryEnv(spec.memoryMb),
-      // The worker loads its code as the service user, then switches to the database's own
-      // uid before it opens the database or accepts a connection (see the worker's privileges).
-      ...(owner
-        ? { DBFORGE_WORKER_UID: String(owner.uid), DBFORGE_WORKER_GID: String(owner.gid) }
-        : {}),
-      ...spec.env,
-    };
-    const node = [process.execPath, this.options.bundle];
-    const addressSpace = (spec.memoryMb + ADDRESS_SPACE_BASELINE_MB) * 1024 * 1024;
-    const [command, ...args] = this.prlimit
-      ? [this.prlimit, `--as=${addressSpace}`, "--", ...node]
-      : node;
+    // The database's variables last: a DBFORGE_* tunable of spec.env never renames a worker.
+    const env = { ...this.sharedEnv(spec.memoryMb, spec.env), ...this.databaseEnv(spec, port) };
+    const [command, ...args] = this.command(spec.memoryMb);
     let child: ChildProcess;
     try {
-      secureDataDir(spec.dataDir, owner);
+      secureDataDir(spec.dataDir, ownerOf(spec));
       const log = openSync(logPath, "a", 0o600);
       try {
         child = spawn(command as string, args, {
           detached: true,
           cwd: spec.dataDir,
           stdio: ["ignore", log, log],
-          // Only what the worker needs: never the control plane's own secrets.
           env,
         });
       } finally {
@@ -188,14 +240,7 @@ export class ProcessDriver implements WorkerDriver {
     // Recorded at once (port unknown yet): a control plane that dies during this start finds
     // the worker at its next start and reaps or adopts it.
     this.writePidFile(spec.name, { pid: child.pid ?? 0, port: 0 });
-    this.children.set(spec.name, child);
-    child.once("exit", () => {
-      if (this.children.get(spec.name) !== child) return;
-      this.children.delete(spec.name);
-      if (!this.stopping.has(spec.name))
-        for (const listener of this.exitListeners) listener(spec.name);
-    });
-
+    this.watch(spec.name, child);
     const dead = () => child.exitCode !== null || child.signalCode !== null;
     const actualPort = await this.waitForListening(logPath, logOffset, dead);
     this.writePidFile(spec.name, { pid: child.pid ?? 0, port: actualPort });
@@ -215,7 +260,73 @@ export class ProcessDriver implements WorkerDriver {
     return { id: String(child.pid ?? 0), url };
   }
 
-  private writePidFile(name: string, fields: { pid: number; port: number }): void {
+  /** Whether a pooled worker can serve `spec`: the pool's memory cap and environment. */
+  private poolFits(spec: WorkerSpec): boolean {
+    const pool = this.options.pool;
+    if (!pool || spec.memoryMb !== pool.memoryMb) return false;
+    const keys = new Set([...Object.keys(pool.env), ...Object.keys(spec.env)]);
+    return [...keys].every((key) => pool.env[key] === spec.env[key]);
+  }
+
+  private watch(name: string, child: ChildProcess): void {
+    this.children.set(name, child);
+    child.once("exit", () => {
+      if (this.children.get(name) !== child) return;
+      this.children.delete(name);
+      if (!this.stopping.has(name)) for (const listener of this.exitListeners) listener(name);
+    });
+  }
+
+  /**
+   * Gives a pooled worker its database: its output becomes the database's log, the pid file
+   * names its slot before the claim is sent (a control plane that dies in between leaves an
+   * unclaimed worker, which exits by itself), and the worker reports its port over IPC.
+   */
+  private async claim(
+    spec: WorkerSpec,
+    port: number,
+    pooled: PooledWorker,
+  ): Promise<StartedWorker> {
+    const { child, slot } = pooled;
+    const logPath = this.logPath(spec.name);
+    let logOffset: number;
+    try {
+      secureDataDir(spec.dataDir, ownerOf(spec));
+      // The database's earlier log is kept one generation back.
+      if (existsSync(logPath)) renameSync(logPath, `${logPath}.1`);
+      renameSync(pooled.logPath, logPath);
+      logOffset = statSync(logPath).size;
+      this.writePidFile(spec.name, { pid: child.pid ?? 0, port: 0, slot });
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw (
+        diskError(err) ??
+        new DomainError(
+          "WORKER_START_FAILED",
+          `Could not start the worker: ${(err as Error).message}`,
+        )
+      );
+    }
+    this.watch(spec.name, child);
+    const dead = () => child.exitCode !== null || child.signalCode !== null;
+    const listening = new Promise<number>((resolve) => {
+      child.on("message", (message: { type?: string; port?: number }) => {
+        if (message?.type === "listening" && typeof message.port === "number")
+          resolve(message.port);
+      });
+    });
+    child.send({ type: "claim", env: this.databaseEnv(spec, port) });
+    const actualPort = await Promise.race([
+      listening,
+      // Fails (the worker exited, or took too long) with the reason from its log.
+      this.waitForListening(logPath, logOffset, dead),
+    ]);
+    this.writePidFile(spec.name, { pid: child.pid ?? 0, port: actualPort, slot });
+    // It said so itself once it listened: no health check to wait for.
+    return { id: String(child.pid ?? 0), url: `http://127.0.0.1:${actualPort}` };
+  }
+
+  private writePidFile(name: string, fields: { pid: number; port: number; slot?: string }): void {
     const pidFile: PidFile = {
       ...fields,
       instance: this.options.instanceId,
@@ -229,7 +340,7 @@ export class ProcessDriver implements WorkerDriver {
     if (!pidFile) return { state: "missing" };
     // Port 0: a start that never finished (its control plane died); start() replaces it.
     if (pidFile.port === 0) return { state: "missing" };
-    if (this.isOurs(pidFile.pid, name)) {
+    if (this.isOurs(pidFile.pid, name, pidFile.slot)) {
       return { state: "running", id: String(pidFile.pid), url: `http://127.0.0.1:${pidFile.port}` };
     }
     const log = this.logTail(this.logPath(name), 0, 4000);
@@ -246,25 +357,36 @@ export class ProcessDriver implements WorkerDriver {
    * process table shows (a start whose pid file was lost); SIGTERM, SIGKILL after the grace.
    */
   async stop(name: string): Promise<void> {
-    const pids = new Set(scanWorkers(this.options.instanceId).get(name) ?? []);
+    const scanned = scanWorkers(this.options.instanceId);
     const pidFile = this.readPidFile(name);
-    if (pidFile && this.isOurs(pidFile.pid, name)) pids.add(pidFile.pid);
+    const slot = pidFile?.slot;
+    const pids = new Set([
+      ...(scanned.byName.get(name) ?? []),
+      ...(slot ? (scanned.bySlot.get(slot) ?? []) : []),
+    ]);
+    if (pidFile && this.isOurs(pidFile.pid, name, slot)) pids.add(pidFile.pid);
     if (pids.size === 0) return;
     this.stopping.add(name);
     try {
-      await Promise.all([...pids].map((pid) => this.terminate(pid, name)));
+      await Promise.all([...pids].map((pid) => this.terminate(pid, name, slot)));
     } finally {
       this.stopping.delete(name);
     }
   }
 
-  private async terminate(pid: number, name: string): Promise<void> {
+  /**
+   * SIGTERM, then SIGKILL after the grace. `pid` was just found to be the worker; from then on
+   * it is waited for as long as it lives at all: an exiting process loses its memory (and with
+   * it /proc/<pid>/environ, its identity) before its files, and so its worker lock. Its pid
+   * cannot be another process's before it has been reaped.
+   */
+  private async terminate(pid: number, name: string, slot: string | undefined): Promise<void> {
     try {
       process.kill(pid, "SIGTERM");
       const deadline = Date.now() + (this.options.stopTimeoutMs ?? 15_000);
-      while (this.isOurs(pid, name) && Date.now() < deadline) await sleep(25);
-      if (this.isOurs(pid, name)) process.kill(pid, "SIGKILL");
-      while (this.isOurs(pid, name)) await sleep(10);
+      while (alive(pid) && Date.now() < deadline) await sleep(25);
+      if (this.isOurs(pid, name, slot)) process.kill(pid, "SIGKILL");
+      while (alive(pid)) await sleep(10);
     } catch {
       // already gone
     }
@@ -279,7 +401,8 @@ export class ProcessDriver implements WorkerDriver {
 
   /** Databases with a worker: a live process in the table, or a pid file of this instance. */
   async list(): Promise<string[]> {
-    const names = new Set(scanWorkers(this.options.instanceId).keys());
+    // Claimed pooled workers are known by their pid files (their slots), below.
+    const names = new Set(scanWorkers(this.options.instanceId).byName.keys());
     for (const file of readdirSync(join(this.options.stateDir, "workers"))) {
       if (file.endsWith(".json")) names.add(file.slice(0, -".json".length));
     }
@@ -317,8 +440,8 @@ export class ProcessDriver implements WorkerDriver {
    * process started it and it has not exited, or (adopted after a restart) if the database's
    * worker lock is held: only a live worker of this database holds it.
    */
-  private isOurs(pid: number, name: string): boolean {
-    if (!isWorker(pid, name, this.options.instanceId)) return false;
+  private isOurs(pid: number, name: string, slot?: string): boolean {
+    if (!isWorker(pid, name, this.options.instanceId, slot)) return false;
     if (HAS_PROC) return true;
     const child = this.children.get(name);
     if (child?.pid === pid) return child.exitCode === null && child.signalCode === null;
@@ -385,6 +508,11 @@ export class ProcessDriver implements WorkerDriver {
   }
 }
 
+/** The database's own uid and gid, when workers get one (DB-Forge runs as root). */
+function ownerOf(spec: WorkerSpec): { uid: number; gid: number } | null {
+  return spec.uid === null ? null : { uid: spec.uid, gid: spec.uid };
+}
+
 function findExecutable(name: string): string | undefined {
   if (process.platform !== "linux") return undefined;
   for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(delimiter)) {
@@ -403,3 +531,15 @@ function isFree(port: number): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long a stopped worker's lock may take to be released. */
+const LOCK_RELEASE_MS = 2000;
+
+async function lockReleased(lockDir: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (workerLockHeld(lockDir)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}

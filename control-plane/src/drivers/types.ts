@@ -37,7 +37,9 @@ export function memoryEnv(memoryMb: number): Record<string, string> {
   const v8HeapMb = Math.max(32, Math.round(memoryMb * 0.35));
   return {
     DBFORGE_MEMORY_LIMIT: `${memoryMb}MiB`,
-    NODE_OPTIONS: `--max-old-space-size=${v8HeapMb}`,
+    // A 1 MiB young generation: a worker's requests allocate little and briefly, and V8's
+    // default (growing to 16 MiB per semi-space under load) is memory every database pays.
+    NODE_OPTIONS: `--max-old-space-size=${v8HeapMb} --max-semi-space-size=1`,
   };
 }
 
@@ -69,6 +71,8 @@ export interface WorkerDriver {
   list(): Promise<string[]>;
   /** Subscribes to workers that exit on their own (crash or idle), where the driver can tell. */
   onExit(listener: (name: string) => void): void;
+  /** Releases what the driver holds for itself (pre-started workers); workers are stop()'s. */
+  close?(): void;
 }
 
 /** Where a worker's SQLite data lives inside its data directory (the sqld image's layout). */

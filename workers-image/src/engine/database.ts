@@ -34,6 +34,30 @@ export interface DatabaseOptions {
   diskReserve?: { path: string; bytes: number };
 }
 
+let sandboxOfEngine: Sandbox | undefined;
+
+/**
+ * The sandbox for the engine in use, built once per process from the engine's own lists of
+ * functions and modules (an in-memory database has the same ones as any file), so a module an
+ * engine upgrade adds is refused until classified. A pooled worker builds it while it waits.
+ */
+export function engineSandbox(): Sandbox {
+  if (sandboxOfEngine) return sandboxOfEngine;
+  const probe = openNative(":memory:", 5000);
+  try {
+    const column = (sql: string) =>
+      [...probe.prepare(sql).raw(true).iterate()].map((row) => String(row[0]));
+    sandboxOfEngine = buildSandbox({
+      modules: column("SELECT name FROM pragma_module_list"),
+      functions: column("SELECT DISTINCT name FROM pragma_function_list"),
+      authorizes: engine().authorizes,
+    });
+    return sandboxOfEngine;
+  } finally {
+    probe.close();
+  }
+}
+
 /** Poll interval while waiting for the write lock, in case a holder outside this process frees it. */
 const LOCK_POLL_MS = 25;
 
@@ -80,15 +104,7 @@ export class Database {
         setup.exec(`PRAGMA hard_heap_limit = ${Math.floor(options.heapLimitBytes)}`);
       }
       setup.exec("PRAGMA journal_mode = WAL");
-      // The engine's own list, so a module an engine upgrade adds is refused until classified.
-      const column = (sql: string) =>
-        [...setup.prepare(sql).raw(true).iterate()].map((row) => String(row[0]));
-      const surface = {
-        modules: column("SELECT name FROM pragma_module_list"),
-        functions: column("SELECT DISTINCT name FROM pragma_function_list"),
-        authorizes: engine().authorizes,
-      };
-      return new Database(options, buildSandbox(surface));
+      return new Database(options, engineSandbox());
     } finally {
       setup.close();
     }
@@ -129,6 +145,16 @@ export class Database {
         "SQLite error: could not open another connection to the database (the server is short of memory or file handles)",
         "SQLITE_CANTOPEN",
       );
+    }
+  }
+
+  /** Opens one idle connection if there is none, so the next stream need not wait for it. */
+  prewarm(): void {
+    if (this.closed || this.idle.length > 0 || this.active.size > 0) return;
+    try {
+      this.idle.push(this.openConnection());
+    } catch {
+      // the first stream will try again, and report why
     }
   }
 

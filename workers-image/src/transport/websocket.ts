@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import { endRawSocket } from "../../../core/http-server";
 import { serialize } from "../hrana/encode";
 import type { Version } from "../hrana/proto";
@@ -22,14 +22,25 @@ const chosenProtocol = new WeakMap<IncomingMessage, string>();
  * 400 when it offers only ones we do not speak.
  */
 export class WebSocketTransport {
-  private readonly wss: WebSocketServer;
+  /**
+   * Loaded on the first handshake: most databases are reached over HTTP only, and a worker that
+   * never loads `ws` spares every database its memory (density: bench/density.ts).
+   */
+  private wss: WebSocketServer | undefined;
+  private loading: Promise<WebSocketServer> | undefined;
 
-  constructor(private readonly ctx: WorkerContext) {
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: ctx.maxBodyBytes,
-      handleProtocols: (_offered, req) => chosenProtocol.get(req) ?? false,
+  constructor(private readonly ctx: WorkerContext) {}
+
+  private server(): Promise<WebSocketServer> {
+    this.loading ??= import("ws").then(({ WebSocketServer }) => {
+      this.wss = new WebSocketServer({
+        noServer: true,
+        maxPayload: this.ctx.maxBodyBytes,
+        handleProtocols: (_offered, req) => chosenProtocol.get(req) ?? false,
+      });
+      return this.wss;
     });
+    return this.loading;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -52,7 +63,18 @@ export class WebSocketTransport {
       chosenProtocol.set(req, match[0]);
       version = match[1];
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    void this.server().then((wss) => this.accept(wss, version, req, socket, head));
+  }
+
+  private accept(
+    wss: WebSocketServer,
+    version: Version,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): void {
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new WsSession(version, this.ctx, {
         send: (msg) => ws.send(serialize(msg)),
         close: (code, reason) => ws.close(code, reason),
@@ -68,10 +90,10 @@ export class WebSocketTransport {
 
   /** Closes every WebSocket (1001, going away); their streams roll back. */
   closeAll(): void {
-    for (const ws of this.wss.clients) ws.close(1001, "Server shutting down");
+    for (const ws of this.wss?.clients ?? []) ws.close(1001, "Server shutting down");
   }
 
   get connections(): number {
-    return this.wss.clients.size;
+    return this.wss?.clients.size ?? 0;
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * Density: many active databases on one machine (process driver). Each database is created and
+ * answers a query; then the machine's used memory (MemAvailable in /proc/meminfo, before and
+ * after) and each worker's private memory (Private_Clean + Private_Dirty of smaps_rollup: what
+ * one more database really costs, the node binary and libraries being shared) are reported, and
+ * extrapolated to the issue's 1,000 databases on a 24 GB machine. BENCH_DATABASES sets the count
+ * (default 100; 1000 for the full run, a few minutes on 2 cores).
+ */
+import { readFileSync } from "node:fs";
+import { request } from "undici";
+import { startControlPlaneProcess } from "../testkit/control-plane-process";
+import { workerProcesses } from "../testkit/processes";
+import { removeDir } from "../testkit/temp";
+import { median } from "./harness";
+
+const DATABASES = Number(process.env.BENCH_DATABASES ?? 100);
+const MIB = 1024 * 1024;
+
+function availableBytes(): number {
+  const kb = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
+  return Number(kb) * 1024;
+}
+
+function privateBytes(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const field = (name: string) =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(rollup)?.[1]) * 1024;
+  return field("Private_Clean") + field("Private_Dirty");
+}
+
+export async function benchDensity(): Promise<void> {
+  const cp = await startControlPlaneProcess({ env: { DBFORGE_IDLE_TIMEOUT_S: "3600" } });
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = availableBytes();
+    const started = performance.now();
+    for (let i = 0; i < DATABASES; i++) {
+      const name = `dense-${i}`;
+      const res = await cp.api("POST", "/v1/databases", { name });
+      if (res.status !== 201) throw new Error(`${name}: ${res.status} ${await res.text()}`);
+      const { url, token } = (await (
+        await cp.api("POST", `/v1/databases/${name}/resolve`)
+      ).json()) as { url: string; token: string };
+      const answer = await request(`${url}/v2/pipeline`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          requests: [
+            { type: "execute", stmt: { sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)" } },
+            { type: "execute", stmt: { sql: "INSERT INTO t (v) VALUES ('x')" } },
+            { type: "execute", stmt: { sql: "SELECT * FROM t" } },
+            { type: "close" },
+          ],
+        }),
+      });
+      await answer.body.text();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    const used = before - availableBytes();
+    const privates = [...workerProcesses(cp.dataDir).values()].flat().map(privateBytes);
+    const perDatabase = used / DATABASES;
+    const rows = [
+      {
+        figure: "private memory per worker (median)",
+        value: `${(median(privates) / MIB).toFixed(1)} MiB`,
+        goal: "≤ 10 MiB",
+        met: median(privates) <= 10 * MIB ? "✓" : "✗",
+      },
+      {
+        figure: "private memory per worker (max)",
+        value: `${(Math.max(...privates) / MIB).toFixed(1)} MiB`,
+        goal: "",
+        met: "",
+      },
+      {
+        figure: `machine's used memory, ${DATABASES} active databases`,
+        value: `${(used / MIB).toFixed(0)} MiB (${(perDatabase / MIB).toFixed(1)} MiB each)`,
+        goal: "",
+        met: "",
+      },
+      {
+        figure: "… extrapolated to 1,000 active databases",
+        value: `${((perDatabase * 1000) / 1024 ** 3).toFixed(1)} GiB`,
+        goal: "≤ 12 GiB",
+        met: perDatabase * 1000 <= 12 * 1024 ** 3 ? "✓" : "✗",
+      },
+      {
+        figure: "time to create and query them",
+        value: `${seconds.toFixed(1)} s (${((seconds * 1000) / DATABASES).toFixed(0)} ms each)`,
+        goal: "",
+        met: "",
+      },
+    ];
+    console.log(`\nDensity: ${DATABASES} active databases, process driver (BENCH_DATABASES)`);
+    console.table(rows);
+  } finally {
+    await cp.stop();
+    removeDir(cp.dataDir);
+  }
+}
