@@ -21,7 +21,11 @@ const restSelects = Array.from({ length: 1000 }, (_, i) =>
 export async function benchFunctions(): Promise<void> {
   const cp = await startControlPlaneProcess();
   const host = await startFunctionsHost({
-    env: { CONTROL_PLANE_URL: cp.url },
+    env: {
+      CONTROL_PLANE_URL: cp.url,
+      RATE_LIMIT_PER_CREDENTIAL: "0",
+      RATE_LIMIT_PER_DATABASE: "0",
+    },
     hostname: "127.0.0.1",
     port: 0,
   });

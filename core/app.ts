@@ -2,7 +2,13 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, Env, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { ApiError, DomainError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
+import {
+  ApiError,
+  DomainError,
+  ERROR_CODE_HEADER,
+  PROBLEM_CONTENT_TYPE,
+  toProblem,
+} from "./errors";
 
 /**
  * Builds every DB-Forge HTTP app (each function entry and the control plane) the same way:
@@ -55,6 +61,7 @@ export function problemResponse(c: Context, err: ApiError, hranaErrors = false):
   const headers: Record<string, string> = {
     ...err.headers,
     "Content-Type": hranaErrors ? "application/json" : PROBLEM_CONTENT_TYPE,
+    [ERROR_CODE_HEADER]: err.code,
   };
   // The rest of an oversized body is not read: the connection cannot carry another request.
   if (err.code === "PAYLOAD_TOO_LARGE") headers.Connection = "close";

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   PORT_EXHAUSTED: { status: 503, title: "No free port for a database worker" },
   QUERY_TIMEOUT: { status: 504, title: "The query ran past the time limit" },
   DISK_FULL: { status: 507, title: "Not enough disk space" },
+  QUOTA_EXCEEDED: { status: 507, title: "The database has reached its quota" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -80,6 +81,9 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** Response header carrying an error's code beside its problem document (metrics, logs, proxies). */
+export const ERROR_CODE_HEADER = "DBForge-Error-Code";
 
 /** RFC 9457 problem details, with DB-Forge's stable `code` as an extension member. */
 export interface Problem {

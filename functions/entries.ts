@@ -5,6 +5,7 @@ import type { RouteConfig } from "@hono/zod-openapi";
  * one process (the Node host, the single wrangler worker) dispatch to these; under Miniflare each
  * entry is its own worker.
  */
+import * as auditLog from "./audit/list";
 import * as batch from "./data/batch";
 import * as query from "./data/query";
 import * as createDatabase from "./databases/create";
@@ -15,6 +16,11 @@ import * as pruneDatabase from "./databases/prune";
 import * as revokeTokens from "./databases/revoke-tokens";
 import * as spawnDatabase from "./databases/spawn";
 import * as createToken from "./databases/tokens";
+import * as updateDatabase from "./databases/update";
+import * as databaseUsage from "./databases/usage";
+import * as createKey from "./keys/create";
+import * as listKeys from "./keys/list";
+import * as revokeKey from "./keys/revoke";
 import * as proxy from "./libsql/proxy";
 import * as deleteRows from "./rows/delete";
 import * as insertRows from "./rows/insert";
@@ -24,10 +30,12 @@ import * as consoleApp from "./system/console";
 import * as docs from "./system/docs";
 import * as health from "./system/health";
 import * as openapi from "./system/openapi";
+import * as whoami from "./system/whoami";
 import * as createTable from "./tables/create";
 import * as deleteTable from "./tables/delete";
 import * as getTable from "./tables/get";
 import * as listTables from "./tables/list";
+import * as usageSummary from "./usage/summary";
 
 export interface FetchEntry {
   fetch(request: Request, env?: unknown, ctx?: unknown): Response | Promise<Response>;
@@ -53,6 +61,14 @@ export const ENTRY_MODULES: Record<string, EntryModule> = {
   "databases/delete": deleteDatabase,
   "databases/tokens": createToken,
   "databases/revoke-tokens": revokeTokens,
+  "databases/update": updateDatabase,
+  "databases/usage": databaseUsage,
+  "usage/summary": usageSummary,
+  "keys/create": createKey,
+  "keys/list": listKeys,
+  "keys/revoke": revokeKey,
+  "audit/list": auditLog,
+  "system/whoami": whoami,
   "data/query": query,
   "data/batch": batch,
   "tables/list": listTables,

@@ -3,8 +3,14 @@ import type { Context } from "hono";
 import { createApp } from "../../core/app";
 import { AuthFailureThrottle, CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { CONTROL_PLANE_API } from "../../core/control-plane-api";
+import { ERROR_CODE_HEADER } from "../../core/errors";
 import { throttleFailedAuth } from "../../core/throttle-middleware";
+import type { AccessControl } from "./access-control";
+import type { ApiKeys } from "./api-keys";
+import type { AuditLog } from "./audit-log";
 import type { DatabaseManager } from "./manager";
+import type { ControlPlaneMetrics } from "./metrics";
+import * as audit from "./routes/audit";
 import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
 import * as createDatabase from "./routes/databases/create";
 import * as deleteDatabase from "./routes/databases/delete";
@@ -13,23 +19,45 @@ import * as listDatabases from "./routes/databases/list";
 import * as resolveDatabase from "./routes/databases/resolve";
 import * as revokeTokens from "./routes/databases/revoke-tokens";
 import * as createToken from "./routes/databases/tokens";
+import * as updateDatabase from "./routes/databases/update";
+import * as databaseUsage from "./routes/databases/usage";
 import * as health from "./routes/health";
+import * as createKey from "./routes/keys/create";
+import * as listKeys from "./routes/keys/list";
+import * as revokeKey from "./routes/keys/revoke";
+import * as metrics from "./routes/metrics";
+import * as usage from "./routes/usage";
+import * as whoami from "./routes/whoami";
+import type { UsageLedger } from "./usage-ledger";
 
 const ROUTES = [
   health,
   createDatabase,
   listDatabases,
   getDatabase,
+  updateDatabase,
   deleteDatabase,
+  databaseUsage,
   resolveDatabase,
   createToken,
   revokeTokens,
+  usage,
+  createKey,
+  listKeys,
+  revokeKey,
+  audit,
+  whoami,
+  metrics,
 ];
 
 /** The control plane's HTTP API (internal: the functions and operators call it). */
 export function buildControlPlaneApp(deps: {
   manager: DatabaseManager;
-  adminToken: string;
+  access: AccessControl;
+  keys: ApiKeys;
+  audit: AuditLog;
+  usage: UsageLedger;
+  metrics: ControlPlaneMetrics;
   driver: string;
   authThrottle: { burst: number; perMinute: number };
   trustedProxies: string[];
@@ -41,11 +69,28 @@ export function buildControlPlaneApp(deps: {
     const forwarded = c.req.header(CLIENT_ADDRESS_HEADER);
     return forwarded && (isLoopback(peer) || trusted.has(peer)) ? forwarded : peer;
   };
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // The route's pattern, not the path: one series per route whatever the names in it.
+    const route = c.req.routePath || "unmatched";
+    const status = String(c.res.status);
+    deps.metrics.requestDuration.observe(
+      { method: c.req.method, route, status },
+      (performance.now() - started) / 1000,
+    );
+    deps.metrics.responses.inc({ route, status, code: c.res.headers.get(ERROR_CODE_HEADER) ?? "" });
+  });
   app.use(throttleFailedAuth(new AuthFailureThrottle(deps.authThrottle), clientOf));
   app.use(async (c, next) => {
     c.set("manager", deps.manager);
-    c.set("adminToken", deps.adminToken);
+    c.set("access", deps.access);
+    c.set("keys", deps.keys);
+    c.set("audit", deps.audit);
+    c.set("usage", deps.usage);
+    c.set("metrics", deps.metrics);
     c.set("driver", deps.driver);
+    c.set("client", clientOf(c));
     await next();
   });
   for (const route of ROUTES) route.register(app);

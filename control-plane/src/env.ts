@@ -3,6 +3,8 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseByteSize } from "../../core/byte-size";
+import { QUOTA_BYTES } from "../../core/control-plane-api";
 import { type ListenAddress, listenAddressSchema } from "../../core/listen-address";
 
 const seconds = z.coerce.number().positive();
@@ -25,6 +27,22 @@ const numberRange = (what: string, example: string, max: number) =>
       }
       return { from, to };
     });
+
+/** A size: "1GiB", "500MB", or bytes. */
+const byteSize = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const bytes = parseByteSize(text);
+    if (bytes === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid size "${text}" (e.g. 1GiB, 500MB, 1048576)`,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 const portRange = numberRange("port", "20000-20999", 65535);
 /** Not 0 (root), below the 32-bit "no uid" value. */
@@ -97,6 +115,18 @@ const EnvSchema = z.object({
   DBFORGE_ENGINE: z.enum(["auto", "pre", "stable"]).default("auto"),
   /** Passed to every worker (see workers-image). */
   DBFORGE_QUERY_TIMEOUT_MS: millis.optional(),
+  /** Quota of a database created without one; each database can have its own (PATCH). */
+  DBFORGE_DEFAULT_QUOTA: byteSize
+    .pipe(z.number().int().min(QUOTA_BYTES.min).max(QUOTA_BYTES.max))
+    .default(1024 ** 3),
+  /** Passed to every worker: how often it writes its usage counters. */
+  DBFORGE_USAGE_FLUSH_MS: millis.optional(),
+  /** How often the usage workers write is folded into the registry's hourly buckets. */
+  DBFORGE_USAGE_INTERVAL_MS: millis.default(5000),
+  /** A bearer token that may read /metrics and nothing else (for a Prometheus scraper). */
+  DBFORGE_METRICS_TOKEN: z.string().min(16).optional(),
+  /** Databases named in per-database metrics; the rest are summed as database="_other". */
+  DBFORGE_METRICS_MAX_DATABASES: z.coerce.number().int().min(0).max(10_000).default(100),
 });
 
 export type ControlPlaneConfig = z.output<typeof EnvSchema> & {

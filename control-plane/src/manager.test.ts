@@ -140,6 +140,7 @@ const OPTIONS = (over: Partial<ManagerOptions> = {}): ManagerOptions => ({
   resolveTokenTtlS: 900,
   workerEnv: { DBFORGE_QUERY_TIMEOUT_MS: "5000" },
   defaultMemoryMb: 512,
+  defaultQuotaBytes: 1024 ** 3,
   ...over,
 });
 

@@ -5,6 +5,7 @@ import type { DatabaseInfo, Resolved } from "../../core/control-plane-api";
 import { DomainError } from "../../core/errors";
 import { AuthError, decodeClaims, verifyJwt } from "../../core/jwt";
 import { validateDatabaseName } from "../../core/names";
+import { USAGE_FILE } from "../../core/usage-file";
 import { directorySize, diskError } from "./disk";
 import { SQLD_DB_DIR, type WorkerDriver, type WorkerSpec } from "./drivers/types";
 import { type DatabaseKeyId, type KeyRing, newKeySalt, type SignedToken } from "./keys";
@@ -25,6 +26,19 @@ export interface ManagerOptions {
   defaultMemoryMb: number;
   /** Restart every database that was running at start-up, instead of on its next request. */
   keepWarm?: boolean;
+  /** Quota of a database that sets none, bytes. */
+  defaultQuotaBytes: number;
+  /** Told of lifecycle events (usage, metrics); they must not throw. */
+  events?: ManagerEvents;
+}
+
+export interface ManagerEvents {
+  /** A worker is about to start for `name`: the last one's files are final. */
+  beforeStart?(name: string): void;
+  /** A worker started: `cause` says why, `ms` how long it took to answer. */
+  started?(name: string, cause: "create" | "wake" | "restart", ms: number): void;
+  /** A database's files and registry entry are gone. */
+  purged?(name: string): void;
 }
 
 /** Databases recovered at once after a restart (each waits for its worker's status). */
@@ -126,7 +140,10 @@ export class DatabaseManager {
     }
   }
 
-  async create(name: string, options: { memoryMb?: number } = {}): Promise<DatabaseInfo> {
+  async create(
+    name: string,
+    options: { memoryMb?: number; quotaBytes?: number } = {},
+  ): Promise<DatabaseInfo> {
     validateDatabaseName(name);
     return this.locked(name, async () => {
       let registered = false;
@@ -135,6 +152,7 @@ export class DatabaseManager {
           keySalt: newKeySalt(),
           uid: this.freeUid(),
           memoryMb: options.memoryMb ?? null,
+          quotaBytes: options.quotaBytes ?? null,
         });
         if (!registered)
           throw new DomainError("DATABASE_EXISTS", `A database named "${name}" already exists`);
@@ -145,7 +163,7 @@ export class DatabaseManager {
             "DB-Forge is shutting down; try again shortly",
           );
         }
-        const worker = await this.driver.start(this.spec(this.mustGet(name)));
+        const worker = await this.startWorker(this.mustGet(name), "create");
         this.registry.update(name, {
           status: "running",
           workerId: worker.id,
@@ -167,6 +185,21 @@ export class DatabaseManager {
       this.mustGet(name);
       this.registry.update(name, { status: "deleting" });
       await this.purge(name);
+    });
+  }
+
+  /**
+   * Changes a database's settings (its quota; null: the default). A running worker restarts at
+   * once to take them: the quota is a pragma of every connection it opens.
+   */
+  async update(name: string, changes: { quotaBytes?: number | null }): Promise<DatabaseInfo> {
+    return this.locked(name, async () => {
+      const record = this.mustGet(name);
+      if (changes.quotaBytes !== undefined && changes.quotaBytes !== record.quotaBytes) {
+        this.registry.update(name, { quotaBytes: changes.quotaBytes });
+        if (record.status === "running") await this.restart(this.mustGet(name), null);
+      }
+      return this.info(this.mustGet(name));
     });
   }
 
@@ -335,7 +368,7 @@ export class DatabaseManager {
       throw new DomainError("WORKER_UNAVAILABLE", "DB-Forge is shutting down; try again shortly");
     }
     try {
-      const worker = await this.driver.start(this.spec(record));
+      const worker = await this.startWorker(record, why === null ? "wake" : "restart");
       this.registry.update(record.name, {
         status: "running",
         url: worker.url,
@@ -348,6 +381,18 @@ export class DatabaseManager {
     } catch (err) {
       throw diskError(err) ?? err;
     }
+  }
+
+  private async startWorker(
+    record: DatabaseRecord,
+    cause: "create" | "wake" | "restart",
+  ): Promise<{ id: string; url: string }> {
+    const events = this.options.events;
+    events?.beforeStart?.(record.name);
+    const started = performance.now();
+    const worker = await this.driver.start(this.spec(record));
+    events?.started?.(record.name, cause, performance.now() - started);
+    return worker;
   }
 
   private async purge(name: string, { bestEffort = false } = {}): Promise<void> {
@@ -367,6 +412,7 @@ export class DatabaseManager {
       console.error("control plane: could not unregister", name, (err as Error).message);
     }
     this.failures.delete(name);
+    this.options.events?.purged?.(name);
   }
 
   private spec(record: DatabaseRecord): WorkerSpec {
@@ -378,8 +424,12 @@ export class DatabaseManager {
       uid: record.uid,
       memoryMb: record.memoryMb ?? this.options.defaultMemoryMb,
       idleShutdownS: this.options.idleTimeoutS,
-      env: this.options.workerEnv,
+      env: { ...this.options.workerEnv, DBFORGE_MAX_DB_BYTES: String(this.quotaOf(record)) },
     };
+  }
+
+  private quotaOf(record: DatabaseRecord): number {
+    return record.quotaBytes ?? this.options.defaultQuotaBytes;
   }
 
   /**
@@ -422,7 +472,13 @@ export class DatabaseManager {
       restarts: record.restarts,
       lastError: record.lastError,
       memoryMb: record.memoryMb ?? this.options.defaultMemoryMb,
+      quotaBytes: this.quotaOf(record),
     };
+  }
+
+  /** Where a database's worker writes its usage counters (core/usage-file.ts). */
+  usageFile(name: string): string {
+    return join(this.dataDir(name), SQLD_DB_DIR, USAGE_FILE);
   }
 
   /** Runs `op` once every earlier operation on the same database has finished. */

@@ -26,6 +26,8 @@ export interface DatabaseRecord {
   uid: number | null;
   /** The worker's memory cap in MiB; null: the configured default. */
   memoryMb: number | null;
+  /** Largest size of the database file in bytes; null: the configured default. */
+  quotaBytes: number | null;
 }
 
 const SCHEMA = `
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS databases (
   last_error TEXT,
   key_salt TEXT,
   uid INTEGER,
-  memory_mb INTEGER
+  memory_mb INTEGER,
+  quota_bytes INTEGER
 ) STRICT`;
 
 /** Columns added after the first release, for registries created before them. */
@@ -48,7 +51,11 @@ const ADDED_COLUMNS: Record<string, string> = {
   key_salt: "ALTER TABLE databases ADD COLUMN key_salt TEXT",
   uid: "ALTER TABLE databases ADD COLUMN uid INTEGER",
   memory_mb: "ALTER TABLE databases ADD COLUMN memory_mb INTEGER",
+  quota_bytes: "ALTER TABLE databases ADD COLUMN quota_bytes INTEGER",
 };
+
+/** A row as the registry's own tables hold it (see Registry.rows). */
+export type RegistryRow = Record<string, NativeValue>;
 
 /** Room kept for the registry's own writes on a full disk (a few thousand row changes). */
 const REGISTRY_RESERVE_BYTES = 1024 * 1024;
@@ -58,7 +65,11 @@ export class Registry {
   private readonly db: NativeDatabase;
   private readonly reserve: DiskReserve;
 
-  constructor(path: string) {
+  /**
+   * `schemas`: DDL of the tables other stores keep in the registry (API keys, the audit log,
+   * usage), each run once at open (CREATE ... IF NOT EXISTS).
+   */
+  constructor(path: string, schemas: readonly string[] = []) {
     mkdirSync(dirname(path), { recursive: true });
     this.reserve = new DiskReserve(`${path}.reserve`, REGISTRY_RESERVE_BYTES);
     this.reserve.ensure();
@@ -76,17 +87,23 @@ export class Registry {
     for (const [column, ddl] of Object.entries(ADDED_COLUMNS)) {
       if (!existing.has(column)) this.db.exec(ddl);
     }
+    for (const ddl of schemas) this.db.exec(ddl);
   }
 
   /** Registers a new database with status "creating"; false if the name is taken. */
   insert(
     name: string,
-    fields: { keySalt: string; uid: number | null; memoryMb: number | null },
+    fields: {
+      keySalt: string;
+      uid: number | null;
+      memoryMb: number | null;
+      quotaBytes: number | null;
+    },
     now = Date.now(),
   ): boolean {
     const run = this.run(
-      "INSERT INTO databases (name, status, created_at, last_active_at, key_salt, uid, memory_mb) VALUES (?, 'creating', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      [name, now, now, fields.keySalt, fields.uid, fields.memoryMb],
+      "INSERT INTO databases (name, status, created_at, last_active_at, key_salt, uid, memory_mb, quota_bytes) VALUES (?, 'creating', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [name, now, now, fields.keySalt, fields.uid, fields.memoryMb, fields.quotaBytes],
       { useReserve: false },
     );
     return run.changes === 1;
@@ -111,7 +128,14 @@ export class Registry {
     fields: Partial<
       Pick<
         DatabaseRecord,
-        "status" | "workerId" | "url" | "lastError" | "lastActiveAt" | "restarts" | "keySalt"
+        | "status"
+        | "workerId"
+        | "url"
+        | "lastError"
+        | "lastActiveAt"
+        | "restarts"
+        | "keySalt"
+        | "quotaBytes"
       >
     >,
   ): void {
@@ -123,6 +147,7 @@ export class Registry {
       lastActiveAt: "last_active_at",
       restarts: "restarts",
       keySalt: "key_salt",
+      quotaBytes: "quota_bytes",
     };
     const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return;
@@ -155,14 +180,41 @@ export class Registry {
     this.db.close();
   }
 
+  /** A write to one of the other stores' tables (see `schemas`); the number of rows changed. */
+  write(sql: string, args: NativeValue[] = []): number {
+    return Number(this.run(sql, args).changes);
+  }
+
+  /** Several writes as one transaction: all of them or none. */
+  transaction(writes: Array<{ sql: string; args: NativeValue[] }>): void {
+    this.run("BEGIN IMMEDIATE", []);
+    try {
+      for (const { sql, args } of writes) this.run(sql, args);
+      this.run("COMMIT", []);
+    } catch (err) {
+      if (!this.db.inTransaction) throw err;
+      this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** Rows of one of the other stores' tables, as column -> value objects. */
+  rows(sql: string, args: NativeValue[] = []): RegistryRow[] {
+    const stmt = this.db.prepare(sql);
+    const columns = stmt.columns().map((c) => c.name);
+    stmt.raw(true);
+    return [...stmt.iterate(args.map(bind))].map((row) =>
+      Object.fromEntries(columns.map((c, i) => [c, row[i] as NativeValue])),
+    );
+  }
+
   /**
    * A write. On a full disk the reserve is given back and the write tried once more, so the
    * registry can always record a delete (which then frees the database's space); a write that
    * still does not fit is DISK_FULL. New databases never use the reserve.
    */
   private run(sql: string, args: NativeValue[], { useReserve = true } = {}) {
-    // JS numbers would bind as REAL; the registry's numbers are all integers.
-    const bound = args.map((a) => (typeof a === "number" ? BigInt(a) : a));
+    const bound = args.map(bind);
     try {
       const result = this.db.prepare(sql).run(bound);
       this.reserve.ensure();
@@ -201,7 +253,14 @@ export class Registry {
         keySalt: r.key_salt === null || r.key_salt === undefined ? null : String(r.key_salt),
         uid: r.uid === null || r.uid === undefined ? null : Number(r.uid),
         memoryMb: r.memory_mb === null || r.memory_mb === undefined ? null : Number(r.memory_mb),
+        quotaBytes:
+          r.quota_bytes === null || r.quota_bytes === undefined ? null : Number(r.quota_bytes),
       };
     });
   }
+}
+
+/** JS numbers would bind as REAL; the registry's numbers are all integers. */
+function bind(value: NativeValue): NativeValue {
+  return typeof value === "number" ? BigInt(Math.trunc(value)) : value;
 }

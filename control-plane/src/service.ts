@@ -6,8 +6,11 @@ import { serve } from "@hono/node-server";
 import Dockerode from "dockerode";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { selectEngine } from "../../core/sqlite/index";
+import { AccessControl } from "./access-control";
 import { loadAdminToken } from "./admin-token";
+import { API_KEYS_SCHEMA, ApiKeys } from "./api-keys";
 import { buildControlPlaneApp } from "./app";
+import { AUDIT_SCHEMA, AuditLog } from "./audit-log";
 import { DockerDriver } from "./drivers/docker";
 import { ProcessDriver } from "./drivers/process";
 import type { WorkerDriver } from "./drivers/types";
@@ -15,7 +18,9 @@ import type { ControlPlaneConfig } from "./env";
 import { assertNotWritableByWorkers, secureDataRoot, workerUidRange } from "./isolation";
 import { KeyRing } from "./keys";
 import { DatabaseManager } from "./manager";
+import { ControlPlaneMetrics } from "./metrics";
 import { Registry } from "./registry";
+import { USAGE_SCHEMA, UsageLedger } from "./usage-ledger";
 
 export interface RunningControlPlane {
   url: string;
@@ -46,13 +51,29 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   const workerUids = workerUidRange(config.DBFORGE_WORKER_UIDS);
   secureDataRoot(config.dataDir, stateDir, workerUids);
   selectEngine(config.DBFORGE_ENGINE);
-  const registry = new Registry(join(stateDir, "registry.db"));
+  const registry = new Registry(join(stateDir, "registry.db"), [
+    API_KEYS_SCHEMA,
+    AUDIT_SCHEMA,
+    USAGE_SCHEMA,
+  ]);
+  const apiKeys = new ApiKeys(registry);
+  const audit = new AuditLog(registry);
+  const usage = new UsageLedger(registry);
   const keys = KeyRing.load(join(stateDir, "root-ed25519.pem"));
   const admin = loadAdminToken(config.DBFORGE_ADMIN_TOKEN, join(stateDir, "admin-token"));
   const workerEnv: Record<string, string> = { DBFORGE_ENGINE: config.DBFORGE_ENGINE };
   if (config.DBFORGE_QUERY_TIMEOUT_MS)
     workerEnv.DBFORGE_QUERY_TIMEOUT_MS = String(config.DBFORGE_QUERY_TIMEOUT_MS);
+  if (config.DBFORGE_USAGE_FLUSH_MS)
+    workerEnv.DBFORGE_USAGE_FLUSH_MS = String(config.DBFORGE_USAGE_FLUSH_MS);
   const driver = createDriver(config, instanceId, stateDir, workerEnv);
+  // The manager is made below; the metrics read its databases only when scraped.
+  let managerRef: DatabaseManager | undefined;
+  const metrics = new ControlPlaneMetrics(
+    () => managerRef?.list() ?? [],
+    config.DBFORGE_METRICS_MAX_DATABASES,
+  );
+  usage.onUsage((database, delta) => metrics.recordUsage(database, delta));
   const manager = new DatabaseManager(registry, driver, keys, {
     dataRoot: config.dataDir,
     idleTimeoutS: config.DBFORGE_IDLE_TIMEOUT_S,
@@ -61,12 +82,37 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     workerEnv,
     defaultMemoryMb: config.DBFORGE_WORKER_MEMORY_MB,
     keepWarm: config.DBFORGE_KEEP_WARM === "true",
+    defaultQuotaBytes: config.DBFORGE_DEFAULT_QUOTA,
+    events: {
+      // The last worker's final counters are folded in before a new one starts over from zero.
+      beforeStart: (name) => foldUsage(name),
+      started: (_name, cause, ms) => metrics.recordStart(cause, ms),
+      purged: (name) => usage.forget(name),
+    },
     ...(workerUids ? { workerUids } : {}),
   });
+  managerRef = manager;
+  function foldUsage(name: string): void {
+    try {
+      usage.fold(name, manager.usageFile(name));
+    } catch (err) {
+      console.error(
+        JSON.stringify({ msg: "could not fold usage", name, error: (err as Error).message }),
+      );
+    }
+  }
   await manager.start();
+  const usageTimer = setInterval(() => {
+    for (const db of manager.list()) foldUsage(db.name);
+  }, config.DBFORGE_USAGE_INTERVAL_MS);
+  usageTimer.unref();
   const app = buildControlPlaneApp({
     manager,
-    adminToken: admin.token,
+    access: new AccessControl(admin.token, apiKeys, config.DBFORGE_METRICS_TOKEN),
+    keys: apiKeys,
+    audit,
+    usage,
+    metrics,
     driver: driver.kind,
     authThrottle: {
       burst: config.DBFORGE_AUTH_FAILURE_BURST,
@@ -97,7 +143,9 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     driver,
     async close() {
       await new Promise<void>((done) => server.close(() => done()));
+      clearInterval(usageTimer);
       await manager.shutdown(config.stopWorkersOnExit);
+      for (const db of manager.list()) foldUsage(db.name);
       driver.close?.();
       registry.close();
     },

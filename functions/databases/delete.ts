@@ -10,7 +10,7 @@ export const route = createRoute({
   tags: ["Databases"],
   security: bearerSecurity,
   request: { params: z.object({ name: DatabaseNameParam }) },
-  responses: { 204: { description: "Deleted" }, ...problems(401, 404, 503) },
+  responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 429, 503) },
 });
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {

@@ -17,7 +17,7 @@ export const route = createRoute({
       description: "The database",
       content: { "application/json": { schema: DatabaseSchema } },
     },
-    ...problems(401, 404, 503),
+    ...problems(401, 403, 404, 429, 503),
   },
 });
 

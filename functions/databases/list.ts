@@ -18,7 +18,7 @@ export const route = createRoute({
       description: "Every database",
       content: { "application/json": { schema: ListResponse } },
     },
-    ...problems(401, 503),
+    ...problems(401, 403, 429, 503),
   },
 });
 

@@ -14,7 +14,7 @@ export const route = createRoute({
   request: { params: z.object({ name: DatabaseNameParam }) },
   responses: {
     204: { description: "Every earlier token of the database is invalid" },
-    ...problems(400, 401, 404, 429, 503),
+    ...problems(400, 401, 403, 404, 429, 503),
   },
 });
 

@@ -16,7 +16,7 @@ export const route = createRoute({
       description: "Created and running",
       content: { "application/json": { schema: DatabaseSchema } },
     },
-    ...problems(400, 401, 409, 503, 507),
+    ...problems(400, 401, 403, 409, 429, 503, 507),
   },
 });
 

@@ -46,7 +46,7 @@ export const route = createRoute({
   },
   responses: {
     201: { description: "A new token", content: { "application/json": { schema: TokenResponse } } },
-    ...problems(400, 401, 404, 503),
+    ...problems(400, 401, 403, 404, 429, 503),
   },
 });
 

@@ -8,6 +8,7 @@ import { sharedThrottle, throttleFailedAuth } from "../../core/throttle-middlewa
 import { handedClientAddress } from "./client-address";
 import { ControlPlaneClient } from "./control-plane-client";
 import { type FunctionsConfig, functionsConfig } from "./env";
+import { rateLimit } from "./rate-limit";
 
 /** Hono environment of every function: bindings in, parsed config and clients out. */
 export interface FunctionsEnv {
@@ -45,6 +46,7 @@ export function createFunctionApp(
     });
     return throttleFailedAuth(throttle, clientAddress)(c, next);
   });
+  app.use(rateLimit((c) => c.get("config")));
   app.use((c, next) => {
     const max = c.get("config").MAX_BODY_BYTES;
     const tooLarge = () => {

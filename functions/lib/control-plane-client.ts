@@ -1,13 +1,21 @@
 import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import {
+  type ApiKey,
+  type AuditPage,
   CONTROL_PLANE_API,
   type ControlPlaneRoute,
   type CreateDatabaseRequest,
+  type CreatedKey,
+  type CreateKeyRequest,
   controlPlanePath,
   type DatabaseInfo,
+  type DatabaseUsage,
   type MintedToken,
   type MintTokenRequest,
   type Resolved,
+  type UpdateDatabaseRequest,
+  type UsageSummary,
+  type WhoAmI,
 } from "../../core/control-plane-api";
 import { ApiError, type ErrorCode, isErrorCode } from "../../core/errors";
 
@@ -64,14 +72,61 @@ export class ControlPlaneClient {
     return this.call("resolve", bearer, name);
   }
 
+  updateDatabase(
+    bearer: string | undefined,
+    name: string,
+    body: UpdateDatabaseRequest,
+  ): Promise<DatabaseInfo> {
+    return this.call("updateDatabase", bearer, name, body);
+  }
+
+  databaseUsage(
+    bearer: string | undefined,
+    name: string,
+    query: Record<string, string | undefined>,
+  ): Promise<DatabaseUsage> {
+    return this.call("databaseUsage", bearer, name, undefined, query);
+  }
+
+  usage(
+    bearer: string | undefined,
+    query: Record<string, string | undefined>,
+  ): Promise<UsageSummary> {
+    return this.call("usage", bearer, undefined, undefined, query);
+  }
+
+  createKey(bearer: string | undefined, body: CreateKeyRequest): Promise<CreatedKey> {
+    return this.call("createKey", bearer, undefined, body);
+  }
+
+  listKeys(bearer: string | undefined): Promise<{ keys: ApiKey[] }> {
+    return this.call("listKeys", bearer);
+  }
+
+  revokeKey(bearer: string | undefined, id: string): Promise<ApiKey> {
+    return this.call("revokeKey", bearer, id);
+  }
+
+  audit(bearer: string | undefined, query: Record<string, string | undefined>): Promise<AuditPage> {
+    return this.call("audit", bearer, undefined, undefined, query);
+  }
+
+  whoami(bearer: string | undefined): Promise<WhoAmI> {
+    return this.call("whoami", bearer);
+  }
+
   private async call<T>(
     route: ControlPlaneRoute,
     bearer: string | undefined,
-    name?: string,
+    param?: string,
     body?: unknown,
+    query?: Record<string, string | undefined>,
   ): Promise<T> {
     const method = CONTROL_PLANE_API[route].method.toUpperCase();
-    const path = controlPlanePath(route, name);
+    const search = new URLSearchParams(
+      Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    ).toString();
+    const path = `${controlPlanePath(route, param)}${search ? `?${search}` : ""}`;
     const headers: Record<string, string> = {};
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (this.clientAddress) headers[CLIENT_ADDRESS_HEADER] = this.clientAddress;
@@ -98,13 +153,19 @@ export class ControlPlaneClient {
       json = undefined;
     }
     if (res.ok) return json as T;
-    const problem = (json ?? {}) as { code?: unknown; detail?: unknown };
+    const problem = (typeof json === "object" && json !== null ? json : {}) as Record<
+      string,
+      unknown
+    >;
     const code: ErrorCode = isErrorCode(problem.code) ? problem.code : unstructured(res.status);
     const retryAfter = res.headers.get("retry-after");
+    // Extension members (the missing `permission`, validation `issues`) are passed on as they
+    // are; the standard ones are the functions' own to set.
+    const { type, title, status, detail, code: _, instance, requestId, ...extensions } = problem;
     throw new ApiError(
       code,
-      typeof problem.detail === "string" ? problem.detail : `Control plane answered ${res.status}`,
-      {},
+      typeof detail === "string" ? detail : `Control plane answered ${res.status}`,
+      extensions,
       retryAfter ? { "Retry-After": retryAfter } : {},
     );
   }

@@ -18,5 +18,6 @@ export function publicDatabase(c: FunctionsContext, info: DatabaseInfo) {
     restarts: info.restarts,
     lastError: info.lastError,
     memoryMb: info.memoryMb,
+    quotaBytes: info.quotaBytes,
   };
 }

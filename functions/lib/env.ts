@@ -15,6 +15,14 @@ const EnvSchema = z.object({
   AUTH_FAILURE_BURST: z.coerce.number().int().positive().default(20),
   /** Failed authentications a minute a client may make in the long run. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().positive().default(30),
+  /** Requests a second per credential (bearer token) in the long run; 0: no limit. */
+  RATE_LIMIT_PER_CREDENTIAL: z.coerce.number().min(0).default(100),
+  /** Requests per credential in a burst (the bucket's size). */
+  RATE_LIMIT_CREDENTIAL_BURST: z.coerce.number().int().positive().default(200),
+  /** Requests a second per database on its data routes (REST and /db/{name}/); 0: no limit. */
+  RATE_LIMIT_PER_DATABASE: z.coerce.number().min(0).default(250),
+  /** Requests per database in a burst. */
+  RATE_LIMIT_DATABASE_BURST: z.coerce.number().int().positive().default(500),
   /** Largest request body accepted by the REST API. */
   MAX_BODY_BYTES: z.coerce
     .number()

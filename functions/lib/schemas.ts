@@ -15,4 +15,18 @@ export const DatabaseSchema = DatabaseInfoSchema.extend({
   .openapi("Database");
 
 /** Errors every data route can return. */
-export const DATA_ERRORS = [400, 401, 403, 404, 409, 413, 503, 504] as const;
+export const DATA_ERRORS = [400, 401, 403, 404, 409, 413, 429, 503, 504, 507] as const;
+
+/** `from` and `to` of a usage query, passed on to the control plane (which parses them). */
+export const UsageWindowQuery = z.object({
+  from: z
+    .string()
+    .max(40)
+    .optional()
+    .openapi({ description: "ISO 8601 or Unix milliseconds; default: a day before `to`" }),
+  to: z
+    .string()
+    .max(40)
+    .optional()
+    .openapi({ description: "ISO 8601 or Unix milliseconds; default: now" }),
+});

@@ -1,4 +1,5 @@
 import { ApiError, type ErrorCode } from "../../core/errors";
+import { isQuotaMessage } from "../../core/quota";
 
 /**
  * Codes reported by workers (Hrana) and the status the REST API gives them. The code comes
@@ -41,6 +42,8 @@ export function toApiSqlError(err: unknown): ApiError {
   const message = err instanceof Error ? err.message : String(err);
   // LibsqlError messages start with "CODE: "; the rest is the worker's message.
   const detail = message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+  if (code === "SQLITE_FULL" && isQuotaMessage(detail))
+    return new ApiError("QUOTA_EXCEEDED", detail, { sqlCode: code });
   const mapped = Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
   if (mapped) return new ApiError(mapped, detail, { sqlCode: code });
   if (code === "SQLITE_ERROR") {

@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { ARTIFACTS_DIR } from "../../testkit/paths";
-import { type Stack, startStack, uniqueName } from "../../testkit/stack";
+import { NO_RATE_LIMITS, type Stack, startStack, uniqueName } from "../../testkit/stack";
 import { startFunctionsHost } from "../host/node";
 import { runPool, Tally } from "./fuzz/pool";
 import { fuzzSeed, Rng } from "./fuzz/prng";
@@ -262,7 +262,7 @@ test("every entry point answers hostile requests below 500 and stays up", async 
 
 test("a client that never finishes its request is cut off (Node host)", async () => {
   const host = await startFunctionsHost({
-    env: { CONTROL_PLANE_URL: stack.cp.url },
+    env: { CONTROL_PLANE_URL: stack.cp.url, ...NO_RATE_LIMITS },
     hostname: "127.0.0.1",
     port: 0,
     timeouts: { headersMs: 500, requestMs: 1_000 },

@@ -8,27 +8,15 @@ import { join } from "node:path";
 // zod/mini: the same validation as zod, in a fraction of its code, which every worker process
 // would otherwise load and keep in memory (density: bench/density.ts).
 import * as z from "zod/mini";
+import { parseByteSize } from "../../core/byte-size";
 import { listenAddressSchema } from "../../core/listen-address";
-
-const UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-};
 
 /** sqld takes sizes like "10MB" (decimal units), "4 MiB" or plain bytes. */
 const byteSize = z.pipe(
   z.string().check(z.trim()),
   z.transform((text: string, ctx) => {
-    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
-    const name = (match?.[2] || "b").toLowerCase();
-    // Own keys only: "10constructor" must be refused, not multiplied by a function into NaN.
-    const unit = Object.hasOwn(UNITS, name) ? UNITS[name] : undefined;
-    if (!match || unit === undefined) {
+    const bytes = parseByteSize(text);
+    if (bytes === undefined) {
       ctx.issues.push({
         code: "custom",
         message: `invalid size "${text}" (e.g. 10MB, 4MiB, 1048576)`,
@@ -36,7 +24,7 @@ const byteSize = z.pipe(
       });
       return z.NEVER;
     }
-    return Math.floor(Number(match[1]) * unit);
+    return bytes;
   }),
 );
 
@@ -91,6 +79,14 @@ const EnvSchema = z.object({
    * VACUUM still work when the disk is full; 0 keeps none.
    */
   DBFORGE_DISK_RESERVE: defaulted(byteSize, 4 * 1024 * 1024),
+  /**
+   * The database's quota: its file may not grow past this (PRAGMA max_page_count on every
+   * connection); a write that needs more fails with SQLITE_FULL and a message naming the quota,
+   * while deletes and VACUUM still work. Unset: no quota.
+   */
+  DBFORGE_MAX_DB_BYTES: z.optional(byteSize),
+  /** How often the usage counters are written to <SQLD_DB_PATH>/dbforge-usage.json. */
+  DBFORGE_USAGE_FLUSH_MS: defaulted(millis, 5000),
   /**
    * Which libSQL binding runs the database: "pre" (query timeouts, action-level authorizer;
    * Linux x64), "stable" (every platform), or "auto" (pre where it loads, else stable).

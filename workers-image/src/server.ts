@@ -11,6 +11,7 @@ import { HttpStreams } from "./hrana/http-streams";
 import type { WorkerContext } from "./transport/context";
 import { handleHttp, isPassiveRequest } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
+import { UsageFileWriter } from "./usage";
 import { workerVersion } from "./version";
 
 export interface RunningWorker {
@@ -43,7 +44,15 @@ export async function startWorker(
       path: join(config.SQLD_DB_PATH, "disk-reserve"),
       bytes: config.DBFORGE_DISK_RESERVE,
     },
+    ...(config.DBFORGE_MAX_DB_BYTES === undefined
+      ? {}
+      : { maxDbBytes: config.DBFORGE_MAX_DB_BYTES }),
   });
+  const usageFile = new UsageFileWriter(
+    db.usage,
+    config.SQLD_DB_PATH,
+    config.DBFORGE_USAGE_FLUSH_MS,
+  );
   let shuttingDown = false;
   const ctx: WorkerContext = {
     db,
@@ -123,6 +132,7 @@ export async function startWorker(
       ctx.streams.close();
       await waitUntil(() => db.activeConnections === 0, deadline);
       db.close();
+      usageFile.close();
       db.checkpoint();
       for (const s of servers) s.closeAllConnections();
     },

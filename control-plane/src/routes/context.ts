@@ -1,16 +1,27 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bearerOf } from "../../../core/bearer";
-import { ApiError } from "../../../core/errors";
-import { isAdminToken } from "../admin-token";
+import { DomainError } from "../../../core/errors";
+import type { Permission } from "../../../core/permissions";
+import type { AccessControl, Principal } from "../access-control";
+import type { ApiKeys } from "../api-keys";
+import type { AuditAction, AuditLog } from "../audit-log";
 import type { DatabaseManager } from "../manager";
+import type { ControlPlaneMetrics } from "../metrics";
+import type { UsageLedger } from "../usage-ledger";
 
 /** What every control plane route can use (set by the app, see ../app.ts). */
 export interface ControlPlaneEnv {
   Variables: {
     manager: DatabaseManager;
-    adminToken: string;
+    access: AccessControl;
+    keys: ApiKeys;
+    audit: AuditLog;
+    usage: UsageLedger;
+    metrics: ControlPlaneMetrics;
     driver: string;
+    /** The client's address (forwarded by a trusted functions host). */
+    client: string;
   };
 }
 
@@ -20,11 +31,81 @@ export type ControlPlaneContext = Context<ControlPlaneEnv>;
 /** The request's bearer token (the same parsing as the functions'). */
 export const bearer = bearerOf;
 
-/** Admin routes: the admin token, nothing else. */
-export function requireAdmin(c: ControlPlaneContext): void {
-  const token = bearerOf(c);
-  if (!token)
-    throw new ApiError("UNAUTHORIZED", "Send the admin token as `Authorization: Bearer <token>`");
-  if (!isAdminToken(token, c.get("adminToken")))
-    throw new ApiError("UNAUTHORIZED", "The admin token is not valid");
+/**
+ * The request's principal, allowed `permission` (on `database`): authentication first (401
+ * for a missing or bad credential), then role and scope (403 naming the permission), before
+ * anything looks the database up, so a key cannot probe for names outside its scope.
+ */
+export function authorize(
+  c: ControlPlaneContext,
+  permission: Permission,
+  database?: string,
+): Principal {
+  const access = c.get("access");
+  const principal = access.authenticate(bearerOf(c));
+  access.authorize(principal, permission, database);
+  return principal;
+}
+
+/**
+ * Runs an admin action and appends its outcome to the audit log: "ok", or the code it failed
+ * with (FORBIDDEN when the key may not do it). Unauthenticated requests are not recorded: they
+ * have no actor, and the failed-authentication throttle answers floods of them.
+ */
+export async function audited<T>(
+  c: ControlPlaneContext,
+  spec: {
+    action: AuditAction;
+    permission: Permission;
+    database?: string;
+    detail?: Record<string, unknown>;
+  },
+  run: (principal: Principal) => T | Promise<T>,
+): Promise<T> {
+  const access = c.get("access");
+  const principal = access.authenticate(bearerOf(c));
+  const record = (outcome: string) => {
+    try {
+      c.get("audit").record({
+        actor: principal.actor,
+        action: spec.action,
+        database: spec.database ?? null,
+        client: c.get("client"),
+        outcome,
+        detail: spec.detail ?? null,
+      });
+    } catch (err) {
+      // The action's own outcome stands; a registry that cannot take the entry is logged.
+      console.error(
+        JSON.stringify({ msg: "could not write the audit log", error: (err as Error).message }),
+      );
+    }
+  };
+  try {
+    access.authorize(principal, spec.permission, spec.database);
+  } catch (err) {
+    record("FORBIDDEN");
+    throw err;
+  }
+  try {
+    const result = await run(principal);
+    record("ok");
+    return result;
+  } catch (err) {
+    record(err instanceof DomainError ? err.code : "INTERNAL_ERROR");
+    throw err;
+  }
+}
+
+/** Longest usage window one request may ask for (a year of hourly buckets). */
+const MAX_USAGE_WINDOW_MS = 366 * 24 * 3_600_000;
+
+/** A usage query's window: `to` defaults to now, `from` to a day before `to`. */
+export function usageWindow(q: { from?: number; to?: number }): { from: number; to: number } {
+  const to = q.to ?? Date.now();
+  const from = q.from ?? to - 24 * 3_600_000;
+  if (from > to) throw new DomainError("BAD_REQUEST", "`from` is after `to`");
+  if (to - from > MAX_USAGE_WINDOW_MS)
+    throw new DomainError("BAD_REQUEST", "Ask for at most 366 days of usage at once");
+  return { from, to };
 }

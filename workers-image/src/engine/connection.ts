@@ -1,3 +1,5 @@
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { isPureQuery, leavesConnectionState, type StatementInfo } from "../../../core/sql/analyze";
 import {
   type NativeDatabase,
@@ -31,6 +33,9 @@ export interface StatementResult {
 
 const STATEMENT_CACHE_SIZE = 128;
 
+/** Free disk space above which a SQLITE_FULL cannot be the disk's (see quotaReached). */
+const DISK_HEADROOM_BYTES = 64 * 1024 * 1024;
+
 /**
  * What every connection of one database shares. `schema.generation` counts the schema changes
  * that became visible to new transactions: a statement in autocommit that changed the schema,
@@ -46,6 +51,8 @@ export interface ConnectionSettings {
   /** Where the engine cannot interrupt statements: ends the process past the timeout. */
   watchdog?: QueryWatchdog;
   schema: { generation: number };
+  /** The database's quota in bytes (PRAGMA max_page_count), if it has one. */
+  maxDbBytes?: number;
 }
 
 /** A prepared statement and what is known of it, good for one schema generation. */
@@ -122,9 +129,11 @@ export class Connection {
 
   readonly queryTimeoutMs: number;
   private readonly sandbox: Sandbox;
+  /** PRAGMA max_page_count as set from the quota; undefined without one. */
+  private maxPages: number | undefined;
 
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly settings: ConnectionSettings,
   ) {
     this.queryTimeoutMs = settings.queryTimeoutMs;
@@ -137,6 +146,13 @@ export class Connection {
     this.db.exec(
       `PRAGMA synchronous = ${settings.synchronous}; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON`,
     );
+    if (settings.maxDbBytes !== undefined) {
+      // A managed pragma: clients can read it, not change it. SQLite never sets it below the
+      // file's current size, so a lowered quota stops growth without breaking the file.
+      const pageSize = Number(this.db.prepare("PRAGMA page_size").raw(true).get()?.[0]) || 4096;
+      this.maxPages = Math.max(1, Math.floor(settings.maxDbBytes / pageSize));
+      this.db.exec(`PRAGMA max_page_count = ${this.maxPages}`);
+    }
     this.db.authorizer(settings.sandbox.authorizer);
   }
 
@@ -414,6 +430,23 @@ export class Connection {
   private screen(stmt: StatementInfo): void {
     checkPragma(stmt, this.readOnlyMode);
     if (this.sandbox.screens && !this.statements.has(stmt.sql)) screenStatement(stmt, this.sandbox);
+  }
+
+  /**
+   * Whether a SQLITE_FULL just now was the quota: the file is at its page limit, or the disk has
+   * room to spare (a full disk leaves next to none, the failed write's WAL frames included).
+   */
+  quotaReached(): number | undefined {
+    const quota = this.settings.maxDbBytes;
+    if (quota === undefined || this.maxPages === undefined) return undefined;
+    try {
+      const pages = Number(this.db.prepare("PRAGMA page_count").raw(true).get()?.[0]);
+      if (pages >= this.maxPages) return quota;
+      const disk = statfsSync(dirname(this.path));
+      return disk.bavail * disk.bsize > DISK_HEADROOM_BYTES ? quota : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** What an authorizer refusal of `stmt` means, for the error message (see toSqlError). */

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { DiskReserve } from "../../../core/disk-reserve";
 import { engine, openNative } from "../../../core/sqlite/index";
 import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
+import { UsageMeter } from "../usage";
 import { Connection, type ConnectionSettings } from "./connection";
 import { SqlError, StmtErrorCode } from "./errors";
 import { QueryWatchdog } from "./watchdog";
@@ -32,6 +33,8 @@ export interface DatabaseOptions {
   heapLimitBytes?: number;
   /** Space kept back for statements that free space on a full disk (see core/disk-reserve). */
   diskReserve?: { path: string; bytes: number };
+  /** The database's quota in bytes (PRAGMA max_page_count on every connection). */
+  maxDbBytes?: number;
 }
 
 let sandboxOfEngine: Sandbox | undefined;
@@ -78,6 +81,8 @@ export class Database {
   private readonly watchdog = engine().interruptsQueries ? undefined : new QueryWatchdog();
 
   private readonly connectionSettings: ConnectionSettings;
+  /** Statements, rows and errors served (written out by the server, see ../usage.ts). */
+  readonly usage = new UsageMeter();
 
   private constructor(
     readonly options: DatabaseOptions,
@@ -89,6 +94,7 @@ export class Database {
       sandbox,
       watchdog: this.watchdog,
       schema: { generation: 0 },
+      ...(options.maxDbBytes === undefined ? {} : { maxDbBytes: options.maxDbBytes }),
     };
     const { diskReserve } = options;
     this.reserve = diskReserve && new DiskReserve(diskReserve.path, diskReserve.bytes);

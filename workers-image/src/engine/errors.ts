@@ -1,3 +1,4 @@
+import { QUOTA_MESSAGE_MARK } from "../../../core/quota";
 import type { StatementInfo } from "../../../core/sql/analyze";
 import { refusalReason } from "../sandbox/surface";
 
@@ -51,6 +52,8 @@ export interface ErrorContext {
   inReadOnlyTransaction: boolean;
   /** The message for a statement the sandbox refused. */
   describeRefusal(stmt: StatementInfo | undefined): string;
+  /** The database's quota in bytes when SQLITE_FULL came from it, not from a full disk. */
+  quotaReached(): number | undefined;
 }
 
 /**
@@ -93,6 +96,17 @@ export function toSqlError(
         "SQLite error: out of memory (the statement needs more memory than the database's limit allows)",
         extended,
       );
+    case "SQLITE_FULL": {
+      const quota = ctx.quotaReached();
+      if (quota !== undefined) {
+        return new SqlError(
+          base,
+          `SQLite error: ${native.message} (the ${QUOTA_MESSAGE_MARK} of ${quota} bytes is reached: delete rows, drop tables or VACUUM to free space)`,
+          extended,
+        );
+      }
+      break;
+    }
     case "SQLITE_READONLY":
       if (ctx.readOnly) {
         return new SqlError(

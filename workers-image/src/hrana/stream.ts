@@ -165,7 +165,17 @@ export class HranaStream {
     const conn = this.connection();
     this.db.checkNotTimedOut(conn);
     for (const info of analyzeSqlCached(sql)) {
-      await this.db.run(conn, () => conn.execute(info, [], false, budget), conn.freesSpace(info));
+      try {
+        const result = await this.db.run(
+          conn,
+          () => conn.execute(info, [], false, budget),
+          conn.freesSpace(info),
+        );
+        this.db.usage.statement(result.rows.length, result.affectedRowCount);
+      } catch (err) {
+        this.db.usage.failed();
+        throw err;
+      }
     }
   }
 
@@ -209,17 +219,26 @@ export class HranaStream {
     stmt: proto.Stmt,
     budget: ResponseBudget,
   ): Promise<StatementResult> {
-    const info = singleStatement(this.store.resolve(stmt.source));
-    const args = bindArgs(info, stmt);
-    return this.db.run(
-      conn,
-      () => {
-        // The stream may have been closed (client gone) while this statement waited for the lock.
-        if (this.closed) throw new SqlError("SQLITE_ABORT", "SQLite error: the stream was closed");
-        return conn.execute(info, args, stmt.wantRows, budget);
-      },
-      conn.freesSpace(info),
-    );
+    const usage = this.db.usage;
+    try {
+      const info = singleStatement(this.store.resolve(stmt.source));
+      const args = bindArgs(info, stmt);
+      const result = await this.db.run(
+        conn,
+        () => {
+          // The stream may have been closed (client gone) while this statement waited for the lock.
+          if (this.closed)
+            throw new SqlError("SQLITE_ABORT", "SQLite error: the stream was closed");
+          return conn.execute(info, args, stmt.wantRows, budget);
+        },
+        conn.freesSpace(info),
+      );
+      usage.statement(result.rows.length, result.affectedRowCount);
+      return result;
+    } catch (err) {
+      usage.failed();
+      throw err;
+    }
   }
 
   private async runBatch(

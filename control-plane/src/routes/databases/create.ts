@@ -5,7 +5,7 @@ import {
   DatabaseInfoSchema,
 } from "../../../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../../../core/openapi";
-import { type ControlPlaneApp, requireAdmin } from "../context";
+import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.createDatabase,
@@ -19,17 +19,27 @@ export const route = createRoute({
       description: "Created",
       content: { "application/json": { schema: DatabaseInfoSchema } },
     },
-    ...problems(400, 401, 409, 503, 507),
+    ...problems(400, 401, 403, 409, 503, 507),
   },
 });
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, async (c) => {
-    requireAdmin(c);
-    const { name, memoryMb } = c.req.valid("json");
-    return c.json(
-      await c.get("manager").create(name, memoryMb === undefined ? {} : { memoryMb }),
-      201,
+    const { name, memoryMb, quotaBytes } = c.req.valid("json");
+    const options = {
+      ...(memoryMb === undefined ? {} : { memoryMb }),
+      ...(quotaBytes === undefined ? {} : { quotaBytes }),
+    };
+    const info = await audited(
+      c,
+      {
+        action: "database.create",
+        permission: "databases:create",
+        database: name,
+        detail: options,
+      },
+      () => c.get("manager").create(name, options),
     );
+    return c.json(info, 201);
   });
 }

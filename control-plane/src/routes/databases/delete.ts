@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API } from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { type ControlPlaneApp, requireAdmin } from "../context";
+import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.deleteDatabase,
@@ -10,14 +10,18 @@ export const route = createRoute({
   request: { params: NameParams },
   responses: {
     204: { description: "Deleted" },
-    ...problems(401, 404, 503),
+    ...problems(401, 403, 404, 503),
   },
 });
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, async (c) => {
-    requireAdmin(c);
-    await c.get("manager").delete(c.req.valid("param").name);
+    const { name } = c.req.valid("param");
+    await audited(
+      c,
+      { action: "database.delete", permission: "databases:delete", database: name },
+      () => c.get("manager").delete(name),
+    );
     return c.body(null, 204);
   });
 }

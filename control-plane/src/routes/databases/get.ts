@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API, DatabaseInfoSchema } from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { type ControlPlaneApp, requireAdmin } from "../context";
+import { authorize, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.getDatabase,
@@ -13,13 +13,14 @@ export const route = createRoute({
       description: "The database",
       content: { "application/json": { schema: DatabaseInfoSchema } },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, (c) => {
-    requireAdmin(c);
-    return c.json(c.get("manager").get(c.req.valid("param").name), 200);
+    const { name } = c.req.valid("param");
+    authorize(c, "databases:read", name);
+    return c.json(c.get("manager").get(name), 200);
   });
 }

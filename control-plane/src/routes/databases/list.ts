@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API, DatabaseListSchema } from "../../../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../../../core/openapi";
-import { type ControlPlaneApp, requireAdmin } from "../context";
+import { scopeCovers } from "../../../../core/permissions";
+import { authorize, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.listDatabases,
@@ -9,16 +10,20 @@ export const route = createRoute({
   security: bearerSecurity,
   responses: {
     200: {
-      description: "All databases",
+      description: "The databases in the credential's scope",
       content: { "application/json": { schema: DatabaseListSchema } },
     },
-    ...problems(401),
+    ...problems(401, 403),
   },
 });
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, (c) => {
-    requireAdmin(c);
-    return c.json({ databases: c.get("manager").list() }, 200);
+    const principal = authorize(c, "databases:read");
+    const databases = c
+      .get("manager")
+      .list()
+      .filter((db) => scopeCovers(principal.scope, db.name));
+    return c.json({ databases }, 200);
   });
 }

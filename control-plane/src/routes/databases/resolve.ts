@@ -2,14 +2,13 @@ import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API, ResolvedSchema } from "../../../../core/control-plane-api";
 import { ApiError } from "../../../../core/errors";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { isAdminToken } from "../../admin-token";
 import { bearer, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.resolve,
   summary: "Where to reach a database: starts its worker if it is stopped",
   description:
-    "Authorized by the admin token (full access) or by a token of this database (its own access). Returns the worker URL and a short-lived token with that access.",
+    "Authorized by the admin token (full access), an API key whose scope covers the database (full access with data:write, read-only with data:read), or a token of this database (its own access). Returns the worker URL and a short-lived token with that access.",
   security: bearerSecurity,
   request: { params: NameParams },
   responses: {
@@ -28,8 +27,9 @@ export function register(app: ControlPlaneApp): void {
     const token = bearer(c);
     if (!token)
       throw new ApiError("UNAUTHORIZED", "Send a token as `Authorization: Bearer <token>`");
-    const credential = isAdminToken(token, c.get("adminToken"))
-      ? { access: "full-access" as const, exp: undefined }
+    const access = c.get("access");
+    const credential = access.isAdminCredential(token)
+      ? { access: access.dataAccess(access.authenticate(token), name), exp: undefined }
       : manager.authenticateDatabaseToken(name, token);
     return c.json(await manager.resolve(name, credential.access, credential.exp), 200);
   });

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API } from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { type ControlPlaneApp, requireAdmin } from "../context";
+import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.revokeTokens,
@@ -12,14 +12,16 @@ export const route = createRoute({
   request: { params: NameParams },
   responses: {
     204: { description: "Every earlier token of the database is invalid" },
-    ...problems(401, 404, 503),
+    ...problems(401, 403, 404, 503),
   },
 });
 
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, async (c) => {
-    requireAdmin(c);
-    await c.get("manager").revokeTokens(c.req.valid("param").name);
+    const { name } = c.req.valid("param");
+    await audited(c, { action: "tokens.revoke", permission: "tokens:manage", database: name }, () =>
+      c.get("manager").revokeTokens(name),
+    );
     return c.body(null, 204);
   });
 }

@@ -5,7 +5,7 @@ import {
   MintTokenSchema,
 } from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { type ControlPlaneApp, requireAdmin } from "../context";
+import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.mintToken,
@@ -20,15 +20,24 @@ export const route = createRoute({
       description: "A new token",
       content: { "application/json": { schema: MintedTokenSchema } },
     },
-    ...problems(400, 401, 404),
+    ...problems(400, 401, 403, 404),
   },
 });
 
 export function register(app: ControlPlaneApp): void {
-  app.openapi(route, (c) => {
-    requireAdmin(c);
+  app.openapi(route, async (c) => {
+    const { name } = c.req.valid("param");
     const { access, expiresIn } = c.req.valid("json");
-    const minted = c.get("manager").mintToken(c.req.valid("param").name, access, expiresIn);
+    const minted = await audited(
+      c,
+      {
+        action: "token.mint",
+        permission: "tokens:manage",
+        database: name,
+        detail: { access, expiresIn },
+      },
+      () => c.get("manager").mintToken(name, access, expiresIn),
+    );
     return c.json({ token: minted.token, access, expiresAt: minted.expiresAt }, 201);
   });
 }
