@@ -53,15 +53,14 @@ export function createApp<E extends Env = Env>(
  * shape, and then reports `code` (e.g. DATABASE_NOT_FOUND) to the application.
  */
 export function problemResponse(c: Context, err: ApiError, hranaErrors = false): Response {
-  const problem = toProblem(err, {
-    instance: new URL(c.req.url).pathname,
-    requestId: c.get("requestId" as never) as string | undefined,
-  });
+  const requestId = c.get("requestId" as never) as string | undefined;
+  const problem = toProblem(err, { instance: new URL(c.req.url).pathname, requestId });
   const body = hranaErrors ? { ...problem, message: problem.detail } : problem;
   const headers: Record<string, string> = {
     ...err.headers,
     "Content-Type": hranaErrors ? "application/json" : PROBLEM_CONTENT_TYPE,
     [ERROR_CODE_HEADER]: err.code,
+    ...(requestId ? { "X-Request-Id": requestId } : {}),
   };
   // The rest of an oversized body is not read: the connection cannot carry another request.
   if (err.code === "PAYLOAD_TOO_LARGE") headers.Connection = "close";

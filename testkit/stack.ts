@@ -43,6 +43,7 @@ export async function startStack(
     MAX_BODY_BYTES: "1048576",
     RESOLVE_CACHE_MS: "5000",
     ...NO_RATE_LIMITS,
+    LOG_LEVEL: "warn",
     ...functionsBindings,
   };
   const node = await startFunctionsHost({

@@ -1,5 +1,6 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
+import type { Logger } from "pino";
 import { createApp } from "../../core/app";
 import { AuthFailureThrottle, CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { CONTROL_PLANE_API } from "../../core/control-plane-api";
@@ -58,6 +59,8 @@ export function buildControlPlaneApp(deps: {
   audit: AuditLog;
   usage: UsageLedger;
   metrics: ControlPlaneMetrics;
+  /** One JSON line per request (pino). */
+  log: Logger;
   driver: string;
   authThrottle: { burst: number; perMinute: number };
   trustedProxies: string[];
@@ -79,7 +82,25 @@ export function buildControlPlaneApp(deps: {
       { method: c.req.method, route, status },
       (performance.now() - started) / 1000,
     );
-    deps.metrics.responses.inc({ route, status, code: c.res.headers.get(ERROR_CODE_HEADER) ?? "" });
+    const code = c.res.headers.get(ERROR_CODE_HEADER) ?? "";
+    deps.metrics.responses.inc({ route, status, code });
+    const level = c.res.status >= 500 ? "error" : "info";
+    if (!deps.log.isLevelEnabled(level)) return;
+    const database = c.req.param("name");
+    deps.log[level](
+      {
+        reqId: c.get("requestId"),
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        ...(code ? { code } : {}),
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        ...(database ? { database } : {}),
+        ...(c.get("actor") ? { keyId: c.get("actor") } : {}),
+        client: c.get("client"),
+      },
+      "request",
+    );
   });
   app.use(throttleFailedAuth(new AuthFailureThrottle(deps.authThrottle), clientOf));
   app.use(async (c, next) => {

@@ -119,6 +119,10 @@ const EnvSchema = z.object({
   DBFORGE_DEFAULT_QUOTA: byteSize
     .pipe(z.number().int().min(QUOTA_BYTES.min).max(QUOTA_BYTES.max))
     .default(1024 ** 3),
+  /** The request log's level (pino levels; silent: none); passed to workers too. */
+  DBFORGE_LOG_LEVEL: z
+    .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+    .default("info"),
   /** Passed to every worker: how often it writes its usage counters. */
   DBFORGE_USAGE_FLUSH_MS: millis.optional(),
   /** How often the usage workers write is folded into the registry's hourly buckets. */

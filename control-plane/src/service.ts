@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import Dockerode from "dockerode";
+import { destination, pino } from "pino";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { selectEngine } from "../../core/sqlite/index";
 import { AccessControl } from "./access-control";
@@ -61,7 +62,10 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   const usage = new UsageLedger(registry);
   const keys = KeyRing.load(join(stateDir, "root-ed25519.pem"));
   const admin = loadAdminToken(config.DBFORGE_ADMIN_TOKEN, join(stateDir, "admin-token"));
-  const workerEnv: Record<string, string> = { DBFORGE_ENGINE: config.DBFORGE_ENGINE };
+  const workerEnv: Record<string, string> = {
+    DBFORGE_ENGINE: config.DBFORGE_ENGINE,
+    DBFORGE_LOG_LEVEL: config.DBFORGE_LOG_LEVEL,
+  };
   if (config.DBFORGE_QUERY_TIMEOUT_MS)
     workerEnv.DBFORGE_QUERY_TIMEOUT_MS = String(config.DBFORGE_QUERY_TIMEOUT_MS);
   if (config.DBFORGE_USAGE_FLUSH_MS)
@@ -106,6 +110,10 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     for (const db of manager.list()) foldUsage(db.name);
   }, config.DBFORGE_USAGE_INTERVAL_MS);
   usageTimer.unref();
+  const log = pino(
+    { level: config.DBFORGE_LOG_LEVEL, base: { service: "control-plane" } },
+    destination({ dest: 1, sync: false }),
+  );
   const app = buildControlPlaneApp({
     manager,
     access: new AccessControl(admin.token, apiKeys, config.DBFORGE_METRICS_TOKEN),
@@ -113,6 +121,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     audit,
     usage,
     metrics,
+    log,
     driver: driver.kind,
     authThrottle: {
       burst: config.DBFORGE_AUTH_FAILURE_BURST,
@@ -148,6 +157,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       for (const db of manager.list()) foldUsage(db.name);
       driver.close?.();
       registry.close();
+      log.flush();
     },
   };
 }

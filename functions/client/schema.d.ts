@@ -182,6 +182,24 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -235,7 +253,25 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -319,7 +355,25 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -393,7 +447,25 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -456,7 +528,25 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -507,7 +597,25 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -528,7 +636,91 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a database's quota
+         * @description Past its quota a database refuses writes with QUOTA_EXCEEDED (507); deletes, DROP and VACUUM still work. A running worker restarts to apply a new quota (open transactions are rolled back). `null` returns to the server's default (DBFORGE_DEFAULT_QUOTA). A quota below the current size stops growth without touching data.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateDatabaseRequest"];
+                };
+            };
+            responses: {
+                /** @description The database with its new settings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Database"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/admin/databases/{name}/tokens": {
@@ -588,7 +780,25 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -664,6 +874,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -692,6 +911,593 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A database's usage by hour: statements, rows read and written, errors, storage
+         * @description Counted by the database's worker for every statement (REST, libSQL over HTTP and WebSocket), written every few seconds and on shutdown, and kept in the registry by hour: it survives restarts. Hours without use are left out.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description ISO 8601 or Unix milliseconds; default: a day before `to` */
+                    from?: string;
+                    /** @description ISO 8601 or Unix milliseconds; default: now */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Usage between `from` and `to` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DatabaseUsage"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage of every database the credential may see, and the totals */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description ISO 8601 or Unix milliseconds; default: a day before `to` */
+                    from?: string;
+                    /** @description ISO 8601 or Unix milliseconds; default: now */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Usage between `from` and `to` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UsageSummary"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys (never their secrets), revoked ones included */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: components["schemas"]["ApiKey"][];
+                        };
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an API key with a role and a scope of databases
+         * @description Roles: `owner` (everything, keys included), `admin` (databases, tokens, data, usage, audit, metrics), `developer` (query, read and write the data of the databases in scope), `viewer` (read only). `databases` is `"*"` or a list of names and prefixes (`"app-*"`). The key is returned once and stored hashed. It works wherever the admin token does, within its role and scope, and as the `authToken` of `@libsql/client`. Needs keys:manage (an owner key).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateKeyRequest"];
+                };
+            };
+            responses: {
+                /** @description The new key; `key` is shown this once */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedApiKey"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description The control plane refuses the key from now on. The functions reuse a resolved database connection for up to RESOLVE_CACHE_MS (30 s by default) per credential, so data requests with a revoked key can succeed for that long at most; admin routes refuse it at once.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKey"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first
+         * @description Every admin action (database create, update, delete; token mint and revoke; key create and revoke) with its actor (a key id, or `admin`), time, client address and outcome (`ok` or the error code; refusals are FORBIDDEN). Append-only: the registry refuses to change or delete entries.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    database?: string;
+                    /** @description A key id, or "admin" */
+                    actor?: string;
+                    /** @description ISO 8601 or Unix milliseconds */
+                    from?: string;
+                    /** @description ISO 8601 or Unix milliseconds */
+                    to?: string;
+                    /** @description 1-1000, default 100 */
+                    limit?: string;
+                    /** @description An earlier page's nextCursor */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The credential's role, scope of databases and permissions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Who you are */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WhoAmI"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -783,6 +1589,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -918,6 +1733,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1036,6 +1860,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1046,6 +1879,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1137,6 +1979,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1147,6 +1998,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1247,6 +2107,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1257,6 +2126,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1344,6 +2222,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1354,6 +2241,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1467,6 +2363,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1477,6 +2382,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1561,6 +2475,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1682,6 +2605,15 @@ export interface paths {
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1692,6 +2624,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1784,6 +2725,15 @@ export interface paths {
                 };
                 /** @description Error (RFC 9457 problem details) */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1940,6 +2890,8 @@ export interface components {
             lastError: string | null;
             /** @description Memory cap of the database's worker, MiB */
             memoryMb: number;
+            /** @description Largest size of the database in bytes: past it writes fail with QUOTA_EXCEEDED (507), while deletes and VACUUM still work */
+            quotaBytes: number;
         };
         /** @description RFC 9457 problem details with a stable `code` */
         Problem: {
@@ -1948,7 +2900,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL";
+            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL" | "QUOTA_EXCEEDED";
             instance?: string;
             requestId?: string;
         };
@@ -1957,6 +2909,8 @@ export interface components {
             name: string;
             /** @description Memory cap of the database's worker in MiB (SQLite, JavaScript heap and OS limit); default: the server's DBFORGE_WORKER_MEMORY_MB */
             memoryMb?: number;
+            /** @description Largest size of the database in bytes; default: the server's DBFORGE_DEFAULT_QUOTA */
+            quotaBytes?: number;
         };
         DatabaseList: {
             databases: components["schemas"]["Database"][];
@@ -1976,6 +2930,131 @@ export interface components {
              * @default 86400
              */
             expiresIn?: number | string | null;
+        };
+        UpdateDatabaseRequest: {
+            /** @description A new quota in bytes; null: back to the server's default */
+            quotaBytes?: number | null;
+        };
+        DatabaseUsage: {
+            database: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            totals: {
+                statements: number;
+                rowsRead: number;
+                rowsWritten: number;
+                errors: number;
+            };
+            storageBytes: number;
+            quotaBytes: number;
+            hours: {
+                statements: number;
+                rowsRead: number;
+                rowsWritten: number;
+                errors: number;
+                /** Format: date-time */
+                hour: string;
+            }[];
+        };
+        UsageSummary: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            totals: {
+                statements: number;
+                rowsRead: number;
+                rowsWritten: number;
+                errors: number;
+                storageBytes: number;
+            };
+            databases: {
+                statements: number;
+                rowsRead: number;
+                rowsWritten: number;
+                errors: number;
+                database: string;
+                storageBytes: number;
+            }[];
+        };
+        CreatedApiKey: components["schemas"]["ApiKey"] & {
+            /** @description The key itself: shown this once, stored only hashed */
+            key: string;
+        };
+        ApiKey: {
+            /** @description Public id: audit entries name it, revoke takes it */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "developer" | "viewer";
+            /**
+             * @description Every database ("*"), or a list of names and prefixes ending in "*" (e.g. "app-*")
+             * @example [
+             *       "app-*",
+             *       "analytics"
+             *     ]
+             */
+            databases: "*" | string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Id of the key that created it, or "admin" */
+            createdBy: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        CreateKeyRequest: {
+            /** @example ci deploys */
+            name: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "developer" | "viewer";
+            /**
+             * @description Every database ("*"), or a list of names and prefixes ending in "*" (e.g. "app-*")
+             * @default *
+             * @example [
+             *       "app-*",
+             *       "analytics"
+             *     ]
+             */
+            databases?: "*" | string[];
+        };
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `cursor` for older entries */
+            nextCursor: string | null;
+        };
+        AuditEntry: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            /** @description The API key's id, or "admin" for the admin token */
+            actor: string;
+            /** @example database.create */
+            action: string;
+            database: string | null;
+            /** @description The client's address */
+            client: string;
+            /** @description "ok", or the error code the action failed with */
+            outcome: string;
+            detail: {
+                [key: string]: unknown;
+            } | null;
+        };
+        WhoAmI: {
+            actor: string;
+            name: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "developer" | "viewer";
+            /**
+             * @description Every database ("*"), or a list of names and prefixes ending in "*" (e.g. "app-*")
+             * @example [
+             *       "app-*",
+             *       "analytics"
+             *     ]
+             */
+            databases: "*" | string[];
+            permissions: ("keys:manage" | "databases:create" | "databases:delete" | "databases:update" | "databases:read" | "tokens:manage" | "data:write" | "data:read" | "usage:read" | "audit:read" | "metrics:read")[];
         };
         QueryResult: {
             columns: string[];

@@ -2,6 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
+import { noteRows, noteSql } from "../lib/request-log";
 import {
   DUPLICATE_COLUMNS_RULE,
   QueryResultSchema,
@@ -61,11 +62,19 @@ export type BatchResponse = z.infer<typeof BatchResult>;
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
   const { statements, mode = "write", rowMode } = c.req.valid("json");
+  noteSql(
+    c,
+    statements.map((s) => s.sql),
+  );
   const results = await withDatabase(callerOf(c), name, async ({ client }) =>
     client.batch(
       statements.map((s) => ({ sql: s.sql, args: toArgs(s.params) })),
       mode,
     ),
+  );
+  noteRows(
+    c,
+    results.reduce((n, rs) => n + rs.rows.length, 0),
   );
   return c.json({ results: results.map((rs) => toQueryResult(rs, rowMode)) }, 200);
 };

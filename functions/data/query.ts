@@ -2,6 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
+import { noteRows, noteSql } from "../lib/request-log";
 import {
   DUPLICATE_COLUMNS_RULE,
   QueryResultSchema,
@@ -57,9 +58,11 @@ export function toArgs(params: QueryRequest["params"]) {
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
   const { sql, params, rowMode } = c.req.valid("json");
+  noteSql(c, [sql]);
   const result = await withDatabase(callerOf(c), name, async ({ client }) =>
     toQueryResult(await client.execute({ sql, args: toArgs(params) }), rowMode),
   );
+  noteRows(c, result.rows.length);
   return c.json(result, 200);
 };
 

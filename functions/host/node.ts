@@ -1,12 +1,17 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
+import { type DestinationStream, destination, pino } from "pino";
 import { toApiError } from "../../core/app";
 import { type HttpTimeouts, httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { dispatch, problem } from "../dispatch";
 import { ENTRIES } from "../entries";
 import { functionsConfig } from "../lib/env";
+import { openNote } from "../lib/request-log";
+import { matchRoute } from "../route-table";
 import { compressed } from "./compression";
+import { METRICS_PATH, metricsEndpoint } from "./metrics-endpoint";
+import { HostObservability } from "./observability";
 import { directoryAssets } from "./static-assets";
 import { undiciTransport } from "./undici-transport";
 import { HranaWebSocketRelays } from "./websocket-relay";
@@ -18,24 +23,44 @@ import { HranaWebSocketRelays } from "./websocket-relay";
  */
 export function hostFetch(
   env: Record<string, unknown>,
+  observability: HostObservability,
 ): (
   request: Request,
   bindings: { incoming: { socket: { remoteAddress?: string } } },
 ) => Promise<Response> {
-  functionsConfig(env); // fail at start-up, not on the first request
+  const config = functionsConfig(env); // fail at start-up, not on the first request
   const entry = (name: string) => {
     const module = ENTRIES[name];
     return module && ((req: Request) => module.fetch(req, env));
   };
+  const metrics = metricsEndpoint(observability, config.CONTROL_PLANE_URL);
   return async (request, bindings) => {
+    const startedAt = performance.now();
+    const { pathname } = new URL(request.url);
+    if (pathname === METRICS_PATH) return metrics(request);
+    const note = openNote(request);
+    let response: Response;
     try {
       // The socket's peer: this host is the edge (behind Traefik, the proxy's address).
-      const response = await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true);
-      return compressed(request, response);
+      response = compressed(
+        request,
+        await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true),
+      );
     } catch (err) {
       // dispatch answers every request itself; anything escaping it is still a problem document.
-      return problem(toApiError(err), new URL(request.url).pathname);
+      response = problem(toApiError(err), pathname);
     }
+    const match = matchRoute(request.method, pathname);
+    observability.observe({
+      request,
+      spec: match && "spec" in match ? match.spec : undefined,
+      status: response.status,
+      headers: response.headers,
+      startedAt,
+      note,
+      requestId: response.headers.get("x-request-id") ?? crypto.randomUUID(),
+    });
+    return response;
   };
 }
 
@@ -50,6 +75,8 @@ export interface FunctionsHost {
 
 export async function startFunctionsHost(options: {
   env: Record<string, unknown>;
+  /** Where the request log goes (default: standard output, buffered). */
+  logDestination?: DestinationStream;
   hostname: string;
   port: number;
   /** The built console (dist/console), served through the ASSETS binding. */
@@ -63,7 +90,11 @@ export async function startFunctionsHost(options: {
     WORKER_TRANSPORT: transport,
     ...(options.consoleDir ? { ASSETS: directoryAssets(options.consoleDir) } : {}),
   };
-  const fetch = hostFetch(env);
+  const logger = pino(
+    { level: functionsConfig(env).LOG_LEVEL, base: { service: "functions" } },
+    options.logDestination ?? destination({ dest: 1, sync: false }),
+  );
+  const fetch = hostFetch(env, new HostObservability(logger));
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve(
       {
@@ -96,6 +127,7 @@ export async function startFunctionsHost(options: {
       }, SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(cutoff);
+      logger.flush();
       await transport.close();
     },
   };

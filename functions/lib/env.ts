@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_DATABASE: z.coerce.number().min(0).default(250),
   /** Requests per database in a burst. */
   RATE_LIMIT_DATABASE_BURST: z.coerce.number().int().positive().default(500),
+  /** The Node host's request log: one JSON line per request at info (pino levels; silent: none). */
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Largest request body accepted by the REST API. */
   MAX_BODY_BYTES: z.coerce
     .number()

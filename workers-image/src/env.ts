@@ -85,6 +85,11 @@ const EnvSchema = z.object({
    * while deletes and VACUUM still work. Unset: no quota.
    */
   DBFORGE_MAX_DB_BYTES: z.optional(byteSize),
+  /** The worker's log level (pino's levels); at debug every statement is logged (its SQL hash). */
+  DBFORGE_LOG_LEVEL: defaulted(
+    z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    "info",
+  ),
   /** How often the usage counters are written to <SQLD_DB_PATH>/dbforge-usage.json. */
   DBFORGE_USAGE_FLUSH_MS: defaulted(millis, 5000),
   /**

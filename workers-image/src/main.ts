@@ -15,6 +15,7 @@ import { selectEngine } from "../../core/sqlite/index";
 import { acquireWorkerLock } from "../../core/worker-lock";
 import { engineSandbox } from "./engine/database";
 import { parseEnv, parsePoolEnv } from "./env";
+import { log, logLine, setLogLevel } from "./log";
 import { dropPrivileges } from "./privileges";
 import { rehearse } from "./rehearsal";
 import { startWorker } from "./server";
@@ -33,6 +34,7 @@ runMain(
   async (stop) => {
     if (pooled) Object.assign(process.env, await claim());
     const config = parseEnv(process.env);
+    setLogLevel(config.DBFORGE_LOG_LEVEL);
     // Loaded before privileges are dropped: the worker's own user may not read node_modules.
     const engine = selectEngine(config.DBFORGE_ENGINE);
     dropPrivileges(config.runAs);
@@ -41,9 +43,9 @@ runMain(
     acquireWorkerLock(config.SQLD_DB_PATH);
     const worker = await startWorker(config, { onIdle: () => stop("idle") });
     const { host } = config.SQLD_HTTP_LISTEN_ADDR;
+    // Always written, whatever the level: the drivers read the port from this line.
     console.log(
-      JSON.stringify({
-        msg: "listening",
+      logLine("info", "listening", {
         addr: `${host}:${worker.port}`,
         db: config.dbFile,
         auth: Boolean(config.jwtKey),
@@ -59,7 +61,7 @@ runMain(
   {
     // The control plane reads this line to tell an idle stop from a crash.
     stopMessage: (reason) =>
-      JSON.stringify({ msg: reason === "idle" ? "idle shutdown" : "shutting down", reason }),
+      logLine("info", reason === "idle" ? "idle shutdown" : "shutting down", { reason }),
   },
 );
 
@@ -69,9 +71,7 @@ async function claim(): Promise<Record<string, string>> {
   // build its sandbox, and serve a throwaway database once (see ./rehearsal.ts).
   selectEngine(pool.engine);
   engineSandbox();
-  await rehearse().catch((err: Error) =>
-    console.error(JSON.stringify({ msg: "rehearsal failed", error: err.message })),
-  );
+  await rehearse().catch((err: Error) => log("error", "rehearsal failed", { error: err.message }));
   return new Promise((resolve) => {
     const orphaned = () => process.exit(0);
     process.once("disconnect", orphaned);

@@ -22,6 +22,9 @@ export interface ControlPlaneEnv {
     driver: string;
     /** The client's address (forwarded by a trusted functions host). */
     client: string;
+    /** Who the request acts as, once authenticated (for the request log). */
+    actor?: string;
+    requestId: string;
   };
 }
 
@@ -43,6 +46,7 @@ export function authorize(
 ): Principal {
   const access = c.get("access");
   const principal = access.authenticate(bearerOf(c));
+  c.set("actor", principal.actor);
   access.authorize(principal, permission, database);
   return principal;
 }
@@ -64,6 +68,7 @@ export async function audited<T>(
 ): Promise<T> {
   const access = c.get("access");
   const principal = access.authenticate(bearerOf(c));
+  c.set("actor", principal.actor);
   const record = (outcome: string) => {
     try {
       c.get("audit").record({

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiskReserve } from "../../../core/disk-reserve";
 import { engine, openNative } from "../../../core/sqlite/index";
+import { log } from "../log";
 import { buildSandbox, type Sandbox } from "../sandbox/authorizer";
 import { UsageMeter } from "../usage";
 import { Connection, type ConnectionSettings } from "./connection";
@@ -145,7 +146,7 @@ export class Database {
       return new Connection(this.options.path, this.connectionSettings);
     } catch (err) {
       // The binding's message names the file's host path: log it, do not hand it out.
-      console.error(JSON.stringify({ msg: "could not open a connection", error: String(err) }));
+      log("error", "could not open a connection", { error: String(err) });
       throw new SqlError(
         "SQLITE_CANTOPEN",
         "SQLite error: could not open another connection to the database (the server is short of memory or file handles)",

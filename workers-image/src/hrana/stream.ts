@@ -1,8 +1,10 @@
 import { analyzeSqlCached, isExplain, type StatementInfo } from "../../../core/sql/analyze";
+import { sqlHash } from "../../../core/sql-hash";
 import type { Connection, SqlValue, StatementResult } from "../engine/connection";
 import type { Database } from "../engine/database";
 import { SqlError, StmtErrorCode } from "../engine/errors";
 import type { ResponseBudget } from "../engine/limits";
+import { log, logEnabled } from "../log";
 import { evalCond } from "./batch";
 import { encodeCols, encodeRow, encodeStmtResult } from "./encode";
 import { ProtocolError } from "./errors";
@@ -234,10 +236,22 @@ export class HranaStream {
         conn.freesSpace(info),
       );
       usage.statement(result.rows.length, result.affectedRowCount);
+      if (logEnabled("debug")) logStatement(this.sqlOf(stmt), "ok", result);
       return result;
     } catch (err) {
       usage.failed();
+      if (logEnabled("debug"))
+        logStatement(this.sqlOf(stmt), (err as { code?: string }).code ?? "error");
       throw err;
+    }
+  }
+
+  /** The statement's SQL text, if it can be had (a stored id may be gone). */
+  private sqlOf(stmt: proto.Stmt): string | undefined {
+    try {
+      return this.store.resolve(stmt.source);
+    } catch {
+      return undefined;
     }
   }
 
@@ -267,6 +281,21 @@ export class HranaStream {
       }
     }
   }
+}
+
+/** A statement at debug level: its SQL's hash, never its text or values. */
+function logStatement(sql: string | undefined, outcome: string, result?: StatementResult): void {
+  log("debug", "statement", {
+    ...(sql === undefined ? {} : { sqlHash: sqlHash(sql) }),
+    outcome,
+    ...(result
+      ? {
+          durationMs: result.durationMs,
+          rows: result.rows.length,
+          rowsWritten: result.affectedRowCount,
+        }
+      : {}),
+  });
 }
 
 function startNow<T>(op: () => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@ import type { Authenticator } from "../auth/authenticator";
 import type { Database } from "../engine/database";
 import { SqlError } from "../engine/errors";
 import type { ResponseLimits } from "../engine/limits";
+import { log } from "../log";
 import { decodeClientMsg } from "./decode";
 import { ProtocolError, ResponseError } from "./errors";
 import type * as proto from "./proto";
@@ -240,7 +241,9 @@ export class WsSession {
     if (err instanceof ProtocolError) {
       this.closeWith(err.closeCode, err.message);
     } else {
-      console.error("hrana ws: internal error", err);
+      log("error", "internal error (WebSocket)", {
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
       this.closeWith(1011, "Internal server error");
     }
   }

@@ -5,6 +5,7 @@ import { serialize } from "../hrana/encode";
 import { ProtocolError, StreamExpiredError } from "../hrana/errors";
 import { runCursor, runPipeline } from "../hrana/pipeline";
 import type { Version } from "../hrana/proto";
+import { log } from "../log";
 import type { WorkerContext } from "./context";
 
 const HRANA_HELLO = "Hello, this is HTTP API v2 (Hrana over HTTP)";
@@ -135,7 +136,9 @@ function sendError(res: ServerResponse, err: unknown): void {
     const prefix = err.status === 401 ? "Unauthorized" : "Forbidden";
     json(err.status, err.code, err.message, `${prefix}: \`${err.message}\``);
   } else {
-    console.error("worker: internal error", err);
+    log("error", "internal error", {
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
     json(500, "INTERNAL_ERROR", "Internal server error");
   }
 }

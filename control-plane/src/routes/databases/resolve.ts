@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Access } from "../../../../core/access";
 import { CONTROL_PLANE_API, ResolvedSchema } from "../../../../core/control-plane-api";
 import { ApiError } from "../../../../core/errors";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
@@ -28,9 +29,14 @@ export function register(app: ControlPlaneApp): void {
     if (!token)
       throw new ApiError("UNAUTHORIZED", "Send a token as `Authorization: Bearer <token>`");
     const access = c.get("access");
-    const credential = access.isAdminCredential(token)
-      ? { access: access.dataAccess(access.authenticate(token), name), exp: undefined }
-      : manager.authenticateDatabaseToken(name, token);
+    let credential: { access: Access; exp?: number | undefined };
+    if (access.isAdminCredential(token)) {
+      const principal = access.authenticate(token);
+      c.set("actor", principal.actor);
+      credential = { access: access.dataAccess(principal, name) };
+    } else {
+      credential = manager.authenticateDatabaseToken(name, token);
+    }
     return c.json(await manager.resolve(name, credential.access, credential.exp), 200);
   });
 }
