@@ -132,3 +132,68 @@ test("import runs a SQL dump in chunks with a progress bar", async () => {
   ]);
   expect(JSON.parse(after.stdout).rows).toEqual([[0]]);
 });
+
+test("keys, usage and audit", async () => {
+  const created = await dbforge([
+    "keys",
+    "create",
+    "ci",
+    "--role",
+    "developer",
+    "--databases",
+    "cli-ops-*",
+  ]);
+  expect(created.code, created.stderr).toBe(0);
+  const key = created.stdout.trim();
+  expect(key).toMatch(/^dbfk_/);
+  expect(created.stderr).toContain("developer key");
+  const list = await dbforge(["keys", "list", "--json"]);
+  const keys = JSON.parse(list.stdout) as Array<{ id: string; name: string; role: string }>;
+  const mine = keys.find((k) => key.startsWith(`dbfk_${k.id}_`));
+  expect(mine).toMatchObject({ name: "ci", role: "developer" });
+  const badRole = await dbforge(["keys", "create", "x", "--role", "root"]);
+  expect(badRole.code).toBe(1);
+  expect(badRole.stderr).toContain("--role must be one of");
+
+  expect((await dbforge(["db", "create", "cli-ops-a"])).code).toBe(0);
+  // The key works as the CLI's token, within its scope.
+  const asKey = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
+        env: { PATH: process.env.PATH, DBFORGE_URL: stack.runtimes.node.url, DBFORGE_TOKEN: key },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code) => done({ code, stdout, stderr }));
+    });
+  const q = await asKey([
+    "query",
+    "cli-ops-a",
+    "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)",
+  ]);
+  expect(q.code, q.stderr).toBe(0);
+  const denied = await asKey(["db", "create", "cli-ops-b"]);
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toContain("FORBIDDEN");
+
+  const deadline = Date.now() + 10_000;
+  let usage = { totals: { statements: 0, rowsWritten: 0 } };
+  while (usage.totals.statements < 2 && Date.now() < deadline) {
+    usage = JSON.parse((await dbforge(["usage", "cli-ops-a", "--json"])).stdout);
+    if (usage.totals.statements < 2) await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(usage.totals).toMatchObject({ statements: 2, rowsWritten: 2 });
+  const table = await dbforge(["usage", "cli-ops-a"]);
+  expect(table.stdout).toContain("2 statements");
+  const all = await dbforge(["usage"]);
+  expect(all.stdout).toMatch(/│ cli-ops-a\s+│ 2\s+│/);
+
+  const audit = await dbforge(["audit", "--database", "cli-ops-b"]);
+  expect(audit.code).toBe(0);
+  expect(audit.stdout).toMatch(/database\.create.*cli-ops-b.*FORBIDDEN/);
+  const revoked = await dbforge(["keys", "revoke", mine?.id ?? ""]);
+  expect(revoked.code).toBe(0);
+  expect((await asKey(["db", "list"])).stderr).toContain("UNAUTHORIZED");
+});

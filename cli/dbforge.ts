@@ -3,12 +3,15 @@
  */
 import { parseArgs } from "node:util";
 import { CliError } from "./api";
+import { auditCommand } from "./commands/audit";
 import { dbCommand } from "./commands/db";
 import { importCommand } from "./commands/import";
+import { keysCommand } from "./commands/keys";
 import { queryCommand } from "./commands/query";
 import { shellCommand } from "./commands/shell";
 import { startCommand } from "./commands/start";
 import { tokensCommand } from "./commands/tokens";
+import { usageCommand } from "./commands/usage";
 import { resolveConfig } from "./config";
 
 const USAGE = `Usage: dbforge <command> [options]
@@ -24,10 +27,18 @@ Commands:
   query <db> "SQL"                run SQL and print the results [--params JSON] [--json]
   shell <db>                      interactive SQL shell
   import <db> <file.sql>          run a SQL file, with a progress bar [--quiet]
+  keys create <name> --role R     create an API key (owner|admin|developer|viewer)
+                                  [--databases 'app-*,shop'] (default: every database)
+  keys list                       list API keys
+  keys revoke <id>                revoke an API key
+  usage [<db>]                    usage by hour of one database, or totals of all
+                                  [--from T] [--to T] (ISO 8601 or Unix ms)
+  audit                           the audit log, newest first
+                                  [--database D] [--actor ID] [--from T] [--to T] [--limit N]
 
 Options:
   --url <url>       API URL (env DBFORGE_URL, default http://127.0.0.1:8787)
-  --token <token>   admin or database token (env DBFORGE_TOKEN; local installs default to
+  --token <token>   API key, admin or database token (env DBFORGE_TOKEN; local installs default to
                     the admin token in db-data/.control-plane/admin-token)
   --json            machine-readable output
   start: --port <port>, --data-dir <dir>, --driver process|docker`;
@@ -47,6 +58,13 @@ async function main(argv: string[]): Promise<void> {
       port: { type: "string" },
       "data-dir": { type: "string" },
       driver: { type: "string" },
+      role: { type: "string" },
+      databases: { type: "string" },
+      database: { type: "string" },
+      actor: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      limit: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -87,6 +105,27 @@ async function main(argv: string[]): Promise<void> {
       return shellCommand(config, args);
     case "import":
       return importCommand(config, args, { quiet: values.quiet });
+    case "keys":
+      return keysCommand(config, args, {
+        json: values.json,
+        ...(values.role ? { role: values.role } : {}),
+        ...(values.databases ? { databases: values.databases } : {}),
+      });
+    case "usage":
+      return usageCommand(config, args, {
+        json: values.json,
+        ...(values.from ? { from: values.from } : {}),
+        ...(values.to ? { to: values.to } : {}),
+      });
+    case "audit":
+      return auditCommand(config, {
+        json: values.json,
+        ...(values.database ? { database: values.database } : {}),
+        ...(values.actor ? { actor: values.actor } : {}),
+        ...(values.from ? { from: values.from } : {}),
+        ...(values.to ? { to: values.to } : {}),
+        ...(values.limit ? { limit: values.limit } : {}),
+      });
     default:
       throw new Error(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -37,7 +37,10 @@ export async function startStack(
   controlPlaneEnv: Record<string, string> = {},
   functionsBindings: Record<string, string> = {},
 ): Promise<Stack> {
-  const cp = await startControlPlaneProcess({ env: controlPlaneEnv });
+  const cp = await startControlPlaneProcess({
+    // Usage shows within a second (tests wait for it).
+    env: { DBFORGE_USAGE_FLUSH_MS: "250", DBFORGE_USAGE_INTERVAL_MS: "250", ...controlPlaneEnv },
+  });
   const bindings = {
     CONTROL_PLANE_URL: cp.url,
     MAX_BODY_BYTES: "1048576",

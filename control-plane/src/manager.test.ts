@@ -184,7 +184,8 @@ describe("create", () => {
       uid: null,
       memoryMb: 256,
       idleShutdownS: 900,
-      env: { DBFORGE_QUERY_TIMEOUT_MS: "5000", DBFORGE_MAX_DB_BYTES: String(1024 ** 3) },
+      quotaBytes: 1024 ** 3,
+      env: { DBFORGE_QUERY_TIMEOUT_MS: "5000" },
     });
     expect(existsSync(join(dataRoot, "shop"))).toBe(true);
     expect(registry.get("shop")?.status).toBe("running");

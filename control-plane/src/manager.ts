@@ -424,7 +424,8 @@ export class DatabaseManager {
       uid: record.uid,
       memoryMb: record.memoryMb ?? this.options.defaultMemoryMb,
       idleShutdownS: this.options.idleTimeoutS,
-      env: { ...this.options.workerEnv, DBFORGE_MAX_DB_BYTES: String(this.quotaOf(record)) },
+      quotaBytes: this.quotaOf(record),
+      env: this.options.workerEnv,
     };
   }
 

@@ -180,17 +180,21 @@ export class Registry {
     this.db.close();
   }
 
-  /** A write to one of the other stores' tables (see `schemas`); the number of rows changed. */
+  /**
+   * A write to one of the other stores' tables (see `schemas`); the number of rows changed. It
+   * never takes the disk reserve: that is kept for the writes that free space (a delete).
+   */
   write(sql: string, args: NativeValue[] = []): number {
-    return Number(this.run(sql, args).changes);
+    return Number(this.run(sql, args, { useReserve: false }).changes);
   }
 
   /** Several writes as one transaction: all of them or none. */
   transaction(writes: Array<{ sql: string; args: NativeValue[] }>): void {
-    this.run("BEGIN IMMEDIATE", []);
+    const noReserve = { useReserve: false };
+    this.run("BEGIN IMMEDIATE", [], noReserve);
     try {
-      for (const { sql, args } of writes) this.run(sql, args);
-      this.run("COMMIT", []);
+      for (const { sql, args } of writes) this.run(sql, args, noReserve);
+      this.run("COMMIT", [], noReserve);
     } catch (err) {
       if (!this.db.inTransaction) throw err;
       this.db.exec("ROLLBACK");

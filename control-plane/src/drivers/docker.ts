@@ -106,6 +106,7 @@ export class DockerDriver implements WorkerDriver {
       SQLD_DB_PATH: SQLD_DB_DIR,
       SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
       SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
+      DBFORGE_MAX_DB_BYTES: String(spec.quotaBytes),
       ...memoryEnv(spec.memoryMb),
       ...spec.env,
     };

@@ -150,6 +150,7 @@ export class ProcessDriver implements WorkerDriver {
       SQLD_AUTH_JWT_KEY: spec.jwtPublicKey,
       SQLD_IDLE_SHUTDOWN_TIMEOUT_S: String(spec.idleShutdownS),
       DBFORGE_WORKER_NAME: spec.name,
+      DBFORGE_MAX_DB_BYTES: String(spec.quotaBytes),
       // The worker loads its code as the service user, then switches to the database's own
       // uid before it opens the database or accepts a connection (see the worker's privileges).
       ...(owner

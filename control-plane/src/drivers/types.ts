@@ -26,6 +26,8 @@ export interface WorkerSpec {
   uid: number | null;
   /** Memory cap of the worker, MiB: SQLite's heap limit, the JS heap and the OS limit. */
   memoryMb: number;
+  /** The database's quota in bytes (DBFORGE_MAX_DB_BYTES: the worker caps the file's pages). */
+  quotaBytes: number;
 }
 
 /**
