@@ -10,6 +10,7 @@ import * as batch from "./data/batch";
 import * as query from "./data/query";
 import * as createDatabase from "./databases/create";
 import * as deleteDatabase from "./databases/delete";
+import * as databaseEvents from "./databases/events";
 import * as getDatabase from "./databases/get";
 import * as listDatabases from "./databases/list";
 import * as pruneDatabase from "./databases/prune";
@@ -64,6 +65,7 @@ export const ENTRY_MODULES: Record<string, EntryModule> = {
   "databases/update": updateDatabase,
   "databases/usage": databaseUsage,
   "usage/summary": usageSummary,
+  "databases/events": databaseEvents,
   "keys/create": createKey,
   "keys/list": listKeys,
   "keys/revoke": revokeKey,

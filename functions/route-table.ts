@@ -35,6 +35,7 @@ export const ROUTE_TABLE: RouteSpec[] = [
     path: "/admin/databases/{name}/tokens/revoke",
   },
   { entry: "usage/summary", method: "GET", path: "/admin/usage" },
+  { entry: "databases/events", method: "GET", path: "/admin/events" },
   { entry: "keys/create", method: "POST", path: "/admin/keys" },
   { entry: "keys/list", method: "GET", path: "/admin/keys" },
   { entry: "keys/revoke", method: "DELETE", path: "/admin/keys/{id}" },

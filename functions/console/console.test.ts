@@ -44,44 +44,95 @@ afterAll(async () => {
   await stack?.close();
 });
 
-test("sign in, create a database, run SQL, browse the table, see errors, delete the database", async () => {
+/** Nothing scrolls sideways: the page is no wider than the viewport. */
+async function expectNoHorizontalOverflow(where: string): Promise<void> {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
+  expect(overflow, `${where} overflows by ${overflow}px`).toBeLessThanOrEqual(0);
+}
+
+/** Each page at desktop and phone width: a screenshot of both, no sideways scroll at 390 px. */
+async function atBothWidths(name: string, check?: () => Promise<void>): Promise<void> {
+  await screenshot(`${name}-1280`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(150);
+  await expectNoHorizontalOverflow(name);
+  await check?.();
+  await screenshot(`${name}-390`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/** The element is inside the viewport horizontally (reachable without scrolling sideways). */
+async function expectWithinViewport(locator: ReturnType<Page["locator"]>): Promise<void> {
+  const box = await locator.boundingBox();
+  const width = page.viewportSize()?.width ?? 0;
+  expect(box, "element is rendered").not.toBeNull();
+  expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(width);
+  expect(box?.x ?? -1).toBeGreaterThanOrEqual(0);
+}
+
+const sqlEditor = () => page.getByLabel("SQL (Ctrl-Enter to run)");
+
+test("sign in, create a database, run SQL, explain it, browse the table, see errors, delete it", async () => {
   const url = stack.runtimes.node.url;
   await page.goto(`${url}/`);
 
   // Sign in with the keyboard only.
-  await expect.poll(() => page.getByLabel("Admin token").isVisible()).toBe(true);
+  await expect.poll(() => page.getByLabel("API key or admin token").isVisible()).toBe(true);
+  await page.getByLabel("API key or admin token").focus();
   await page.keyboard.type("wrong-token");
   await page.keyboard.press("Enter");
   await expect.poll(() => page.getByRole("alert").textContent()).toContain("UNAUTHORIZED");
   await screenshot("sign-in-refused");
-  await page.getByLabel("Admin token").fill(stack.adminToken);
+  await page.getByLabel("API key or admin token").fill(stack.adminToken);
   await page.keyboard.press("Enter");
   await expect.poll(() => page.getByRole("heading", { name: "Databases" }).isVisible()).toBe(true);
+  expect(await page.getByRole("navigation", { name: "Sections" }).textContent()).toContain("owner");
 
-  // Create a database.
+  // The name field validates in the browser: its pattern compiles under the v flag.
+  const mismatch = await page.evaluate(() => {
+    const input = document.getElementById("new-db") as HTMLInputElement;
+    input.value = "Bad Name";
+    const bad = input.validity.patternMismatch;
+    input.value = "good-name-1";
+    const good = input.validity.patternMismatch;
+    input.value = "";
+    return { bad, good };
+  });
+  expect(mismatch).toEqual({ bad: true, good: false });
+
+  // Create a database; the live list shows it.
   await page.getByLabel("New database").fill("console-demo");
   await page.getByRole("button", { name: "Create" }).click();
   await expect.poll(() => page.getByRole("link", { name: "console-demo" }).isVisible()).toBe(true);
   expect(await page.getByRole("row", { name: /console-demo/ }).textContent()).toContain("running");
-  await screenshot("database-created");
+  await expect.poll(() => page.getByText("Live", { exact: true }).isVisible()).toBe(true);
+  await atBothWidths("databases", async () => {
+    await expectWithinViewport(page.getByRole("button", { name: "Delete console-demo" }));
+  });
 
-  // SQL editor: create a table and insert rows (Ctrl-Enter runs).
+  // SQL editor (CodeMirror): create a table and insert rows (Ctrl-Enter runs).
   await page.getByRole("link", { name: "console-demo" }).click();
-  await expect.poll(() => page.getByLabel("SQL (Ctrl-Enter to run)").isVisible()).toBe(true);
-  await page
-    .getByLabel("SQL (Ctrl-Enter to run)")
-    .fill(
-      "CREATE TABLE fruits (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL);\nINSERT INTO fruits (name, price) VALUES ('apple', 1.5), ('banana', 0.25), ('cherry', 4);",
-    );
-  await page.getByLabel("SQL (Ctrl-Enter to run)").press("Control+Enter");
+  await expect.poll(() => sqlEditor().isVisible()).toBe(true);
+  await sqlEditor().fill(
+    "CREATE TABLE fruits (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL);\nINSERT INTO fruits (name, price) VALUES ('apple', 1.5), ('banana', 0.25), ('cherry', 4);",
+  );
+  await sqlEditor().press("Control+Enter");
   await expect
     .poll(() => page.locator("#result-status").textContent())
     .toMatch(/2 statements · 3 rows affected · [\d.]+ ms/);
 
-  // …and see them in the results grid, with a parameter.
-  await page
-    .getByLabel("SQL (Ctrl-Enter to run)")
-    .fill("SELECT name, price FROM fruits WHERE price < ? ORDER BY id");
+  // Completion knows the new table.
+  await sqlEditor().fill("");
+  await sqlEditor().pressSequentially("SELECT * FROM fru");
+  await expect
+    .poll(() => page.locator(".cm-tooltip-autocomplete").textContent())
+    .toContain("fruits");
+  await page.keyboard.press("Escape");
+
+  // …and see the rows in the results grid, with a parameter.
+  await sqlEditor().fill("SELECT name, price FROM fruits WHERE price < ? ORDER BY id");
   await page.getByLabel("Parameters (JSON array or object, optional)").fill("[10]");
   await page.getByRole("button", { name: "Run" }).click();
   await expect
@@ -89,11 +140,29 @@ test("sign in, create a database, run SQL, browse the table, see errors, delete 
     .toMatch(/^3 rows · [\d.]+ ms$/);
   const cells = await page.locator("#results table td").allTextContents();
   expect(cells).toEqual(["apple", "1.5", "banana", "0.25", "cherry", "4"]);
-  await screenshot("sql-results");
+  await atBothWidths("sql-results");
+
+  // Explain: the plan as a tree, and an index for the full scan filtered on name.
+  await page.getByLabel("Parameters (JSON array or object, optional)").fill("");
+  await sqlEditor().fill("SELECT * FROM fruits WHERE name = 'apple'");
+  await page.getByRole("button", { name: "Explain" }).click();
+  await expect.poll(() => page.locator("#plan").textContent()).toContain("SCAN fruits");
+  expect(await page.locator("#plan pre").textContent()).toBe(
+    'CREATE INDEX "idx_fruits_name" ON "fruits" ("name");',
+  );
+  await atBothWidths("explain");
+  await sqlEditor().fill('CREATE INDEX "idx_fruits_name" ON "fruits" ("name")');
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect.poll(() => page.locator("#result-status").textContent()).toMatch(/0 rows affected/);
+  await sqlEditor().fill("SELECT * FROM fruits WHERE name = 'apple'");
+  await page.getByRole("button", { name: "Explain" }).click();
+  await expect
+    .poll(() => page.locator("#plan").textContent())
+    .toContain("USING INDEX idx_fruits_name");
+  expect(await page.locator("#plan").textContent()).toContain("No index suggestions");
 
   // A SQL error is shown with its code.
-  await page.getByLabel("Parameters (JSON array or object, optional)").fill("");
-  await page.getByLabel("SQL (Ctrl-Enter to run)").fill("SELEC * FROM fruits");
+  await sqlEditor().fill("SELEC * FROM fruits");
   await page.getByRole("button", { name: "Run" }).click();
   await expect.poll(() => page.getByRole("alert").textContent()).toContain("SQL_SYNTAX_ERROR");
   expect(await page.getByRole("alert").textContent()).toContain('near "SELEC": syntax error');
@@ -130,11 +199,11 @@ test("sign in, create a database, run SQL, browse the table, see errors, delete 
   await page.getByLabel("Filter value").fill("1");
   await page.getByRole("button", { name: "Add filter" }).click();
   await expect.poll(() => page.locator("#rows-status").textContent()).toBe("Rows 1–2 of 2");
-  await screenshot("table-browser");
+  await atBothWidths("table-browser");
   await page.getByRole("button", { name: "Remove filter price gt 1" }).click();
   await expect.poll(() => page.locator("#rows-status").textContent()).toBe("Rows 1–3 of 3");
 
-  // Connection snippet with a fresh token.
+  // Connection snippet with a fresh token, which wraps instead of overflowing.
   await page.getByRole("link", { name: "Connect" }).click();
   await page.getByLabel("Access").selectOption("read-only");
   await page.getByRole("button", { name: "Create token" }).click();
@@ -144,26 +213,107 @@ test("sign in, create a database, run SQL, browse the table, see errors, delete 
   expect(await page.locator("#snippet").textContent()).toMatch(
     /authToken: "ey[\w-]+\.[\w-]+\.[\w-]+"/,
   );
-  await screenshot("connect");
+  await atBothWidths("connect", async () => {
+    const snippet = await page
+      .locator("#snippet")
+      .evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(snippet).toBeLessThanOrEqual(0);
+  });
 
-  // Phone width: nothing overflows the viewport.
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.getByRole("link", { name: "SQL" }).click();
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - window.innerWidth,
-  );
-  expect(overflow).toBeLessThanOrEqual(0);
-  await screenshot("phone");
-  await page.setViewportSize({ width: 1280, height: 900 });
+  // Usage of the database: the statements just run.
+  await page
+    .getByRole("navigation", { name: "Database sections" })
+    .getByRole("link", { name: "Usage" })
+    .click();
+  await expect
+    .poll(
+      async () => {
+        await page.reload();
+        return Number(
+          /(\d+) statements/.exec(
+            (await page.locator("#usage-summary").textContent()) ?? "",
+          )?.[1] ?? 0,
+        );
+      },
+      { timeout: 15_000 },
+    )
+    .toBeGreaterThan(5);
+  await atBothWidths("database-usage");
 
   // Delete the database (the confirmation dialog is accepted).
-  await page.getByRole("link", { name: "Databases" }).click();
+  await page
+    .getByRole("navigation", { name: "Sections" })
+    .getByRole("link", { name: "Databases" })
+    .click();
   await page.getByRole("button", { name: "Delete console-demo" }).click();
   await expect.poll(() => page.getByText("Deleted console-demo.").isVisible()).toBe(true);
-  // The message comes first, the refreshed list right after it.
-  await expect.poll(() => page.getByRole("link", { name: "console-demo" }).count()).toBe(0);
+  await expect
+    .poll(() => page.getByRole("link", { name: "console-demo" }).count(), { timeout: 10_000 })
+    .toBe(0);
   await screenshot("deleted");
   expect((await stack.runtimes.node.call("GET", "/admin/databases/console-demo")).status).toBe(404);
+}, 180_000);
+
+test("keys, a scoped sign-in that sees only what it may do, usage and audit pages", async () => {
+  const url = stack.runtimes.node.url;
+  for (const name of ["team-a", "other-b"])
+    expect(
+      (await stack.runtimes.node.call("POST", "/admin/databases", { body: { name } })).status,
+    ).toBe(201);
+  await page.goto(`${url}/#/keys`);
+  await expect.poll(() => page.getByRole("heading", { name: "API keys" }).isVisible()).toBe(true);
+  await page.getByLabel("Name", { exact: true }).fill("team developer");
+  await page.getByLabel("Role").selectOption("developer");
+  await page.getByLabel("Databases (* or names and prefixes, comma separated)").fill("team-*");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect.poll(() => page.locator("#new-key pre").textContent()).toMatch(/^dbfk_/);
+  const key = ((await page.locator("#new-key pre").textContent()) ?? "").trim();
+  await atBothWidths("keys", async () => {
+    const overflow = await page
+      .locator("#new-key pre")
+      .evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expectWithinViewport(page.getByRole("button", { name: "Revoke team developer" }));
+  });
+
+  // The audit log shows the key's creation by the admin token.
+  await page
+    .getByRole("navigation", { name: "Sections" })
+    .getByRole("link", { name: "Audit" })
+    .click();
+  await expect.poll(() => page.locator("#audit tbody").textContent()).toContain("key.create");
+  await atBothWidths("audit");
+
+  // Usage of everything.
+  await page
+    .getByRole("navigation", { name: "Sections" })
+    .getByRole("link", { name: "Usage" })
+    .click();
+  await expect.poll(() => page.locator("#usage-totals").isVisible()).toBe(true);
+  await atBothWidths("usage");
+
+  // Signed in with the developer key: its databases only, no admin pages or actions.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("API key or admin token").fill(key);
+  await page.keyboard.press("Enter");
+  await expect.poll(() => page.getByRole("link", { name: "team-a" }).isVisible()).toBe(true);
+  expect(await page.getByRole("link", { name: "other-b" }).count()).toBe(0);
+  const nav = (await page.getByRole("navigation", { name: "Sections" }).textContent()) ?? "";
+  expect(nav).toContain("developer");
+  expect(nav).not.toContain("Keys");
+  expect(nav).not.toContain("Audit");
+  expect(await page.getByLabel("New database").count()).toBe(0);
+  expect(await page.getByRole("button", { name: /^Delete/ }).count()).toBe(0);
+  await page.getByRole("link", { name: "team-a" }).click();
+  expect(await page.getByRole("link", { name: "Connect" }).count()).toBe(0);
+  await sqlEditor().fill("SELECT 40 + 2 AS answer");
+  await sqlEditor().press("Control+Enter");
+  await expect.poll(() => page.locator("#results td").textContent()).toBe("42");
+  await atBothWidths("developer-sql");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("API key or admin token").fill(stack.adminToken);
+  await page.keyboard.press("Enter");
+  await expect.poll(() => page.getByRole("heading", { name: "Databases" }).isVisible()).toBe(true);
 }, 120_000);
 
 test("the console is served by the functions on both runtimes", async () => {

@@ -6,6 +6,8 @@ export default defineConfig({
   root: import.meta.dirname,
   base: "/",
   logLevel: "warn",
+  // hono/jsx/dom: the same JSX as the server side, a few kB of runtime.
+  esbuild: { jsx: "automatic", jsxImportSource: "hono/jsx/dom" },
   build: {
     outDir: resolve(import.meta.dirname, "../../dist/console"),
     emptyOutDir: true,

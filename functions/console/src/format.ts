@@ -1,28 +1,18 @@
-/** Display of SQL values and sizes. */
+/** Display of SQL values, sizes and times. */
 export type Cell = null | string | number | { type: "blob"; base64: string } | unknown;
 
-export function cellNode(value: Cell): Node {
-  if (value === null || value === undefined) {
-    const span = document.createElement("span");
-    span.className = "null";
-    span.textContent = "NULL";
-    return span;
-  }
-  if (typeof value === "object" && (value as { type?: string }).type === "blob") {
-    const span = document.createElement("span");
-    span.className = "blob";
-    span.textContent = `<blob ${atob((value as { base64: string }).base64).length} B>`;
-    return span;
-  }
-  return document.createTextNode(String(value));
+export function cellText(value: Cell): { text: string; kind?: "null" | "blob" } {
+  if (value === null || value === undefined) return { text: "NULL", kind: "null" };
+  if (typeof value === "object" && (value as { type?: string }).type === "blob")
+    return { text: `<blob ${atob((value as { base64: string }).base64).length} B>`, kind: "blob" };
+  return { text: String(value) };
 }
 
 export function humanSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-export function when(iso: string): string {
-  return new Date(iso).toLocaleString();
-}
+export const when = (iso: string): string => new Date(iso).toLocaleString();

@@ -484,7 +484,8 @@ export class Connection {
 
   /** Whether a query's program returns at most one row (./single-row.ts). */
   private servesOneRow(stmt: StatementInfo): boolean {
-    if (!isPureQuery(stmt)) return false;
+    // An EXPLAIN has no program of its own to read (EXPLAIN EXPLAIN is a syntax error).
+    if (!isPureQuery(stmt) || stmt.keywords[0] === "EXPLAIN") return false;
     const program = this.explain(stmt.sql).map(([addr, opcode, , p2]) => ({
       addr: Number(addr),
       opcode: String(opcode),

@@ -106,3 +106,18 @@ test("generated queries return exactly SQLite's rows, also after the schema chan
   expect(many).toEqual(sqlite("SELECT * FROM g WHERE id = ?", [1n]));
   db.release(conn);
 });
+
+test("EXPLAIN and EXPLAIN QUERY PLAN run again and again (no one-row check of an EXPLAIN)", () => {
+  const conn = db.acquire(false);
+  try {
+    for (const sql of ["EXPLAIN QUERY PLAN SELECT * FROM items WHERE id = 1", "EXPLAIN SELECT 1"]) {
+      const [info] = analyzeSql(sql);
+      for (let run = 0; run < 3; run++) {
+        const result = conn.execute(info as never, [], true, budget);
+        expect(result.rows.length, `${sql}, run ${run}`).toBeGreaterThan(0);
+      }
+    }
+  } finally {
+    db.release(conn);
+  }
+});
