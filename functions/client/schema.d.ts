@@ -1104,6 +1104,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live status of the databases the credential may see (server-sent events)
+         * @description A `text/event-stream` of `databases` events every 2 s: each database's status, size, quota and statements in the last hour (queries a second follow from the difference between events). A stream ends after 5 minutes; reconnect. Send the key in the Authorization header (read the stream with fetch).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The event stream; each event's data is this JSON */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["DatabasesEvent"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/keys": {
         parameters: {
             query?: never;
@@ -2977,6 +3052,18 @@ export interface components {
                 errors: number;
                 database: string;
                 storageBytes: number;
+            }[];
+        };
+        DatabasesEvent: {
+            /** @description Unix milliseconds of the snapshot */
+            at: number;
+            databases: {
+                name: string;
+                status: string;
+                sizeBytes: number;
+                quotaBytes: number;
+                /** @description Statements in the last hour */
+                statements: number;
             }[];
         };
         CreatedApiKey: components["schemas"]["ApiKey"] & {
