@@ -5,6 +5,7 @@
 import { expect, test } from "vitest";
 import { ENTRIES, ENTRY_MODULES, ENTRY_ROUTES } from "./entries";
 import { bindingOf, manifestPath, matchRoute, ROUTE_TABLE } from "./route-table";
+import { HOST_ROUTES } from "./system/metrics-route";
 import { buildDocument } from "./system/openapi";
 import { ENTRY_IDS } from "./workers-build";
 
@@ -45,7 +46,9 @@ test("/openapi.json documents exactly the entry modules' routes", () => {
   const documented = Object.entries(doc.paths)
     .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
     .sort();
-  const defined = ENTRY_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
+  const defined = [...ENTRY_ROUTES, ...HOST_ROUTES]
+    .map((r) => `${r.method.toUpperCase()} ${r.path}`)
+    .sort();
   expect(documented).toEqual(defined);
 });
 

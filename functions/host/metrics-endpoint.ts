@@ -3,10 +3,11 @@ import { bearerFromHeader } from "../../core/bearer";
 import { ApiError } from "../../core/errors";
 import { problem } from "../dispatch";
 import { ControlPlaneClient } from "../lib/control-plane-client";
+import { metricsRoute } from "../system/metrics-route";
 import type { HostObservability } from "./observability";
 
 /** The Node host's Prometheus endpoint (outside the route manifest: Workers have no such host). */
-export const METRICS_PATH = "/metrics";
+export const METRICS_PATH = metricsRoute.path;
 
 /** A credential's answer from the control plane is reused this long. */
 const WHOAMI_CACHE_MS = 10_000;

@@ -7,16 +7,18 @@ import {
 } from "@hono/zod-openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { manifestRoute } from "../route-table";
+import { HOST_ROUTES } from "./metrics-route";
 
 /** The OpenAPI 3.1 document of `routes` (every entry's, see ENTRY_ROUTES). */
 export function buildDocument(serverUrl: string, routes: RouteConfig[]) {
   const registry = new OpenAPIHono();
-  for (const definition of routes) registry.openAPIRegistry.registerPath(definition);
+  for (const definition of [...routes, ...HOST_ROUTES])
+    registry.openAPIRegistry.registerPath(definition);
   registry.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
     description:
-      "The admin token, or a database token minted by POST /admin/databases/{name}/tokens",
+      "An API key (POST /admin/keys), the admin token, or a database token minted by POST /admin/databases/{name}/tokens",
   });
   return registry.getOpenAPI31Document({
     openapi: "3.1.0",
