@@ -25,6 +25,7 @@ export async function benchFunctions(): Promise<void> {
       CONTROL_PLANE_URL: cp.url,
       RATE_LIMIT_PER_CREDENTIAL: "0",
       RATE_LIMIT_PER_DATABASE: "0",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
     },
     hostname: "127.0.0.1",
     port: 0,
