@@ -84,6 +84,17 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     expect(String(proxied)).toMatch(/RATE_LIMITED|Too many requests/);
     client.close();
 
+    // And over a WebSocket every request counts: refused ones get RATE_LIMITED, the socket stays.
+    const ws = createClient({
+      url: `${rt().url.replace(/^http/, "ws")}/db/${db}/`,
+      authToken: token,
+    });
+    const overWs = await (async () => {
+      for (let i = 0; i < 15; i++) await ws.execute("SELECT 1");
+    })().catch((err: { code?: string }) => err);
+    expect(overWs).toMatchObject({ code: "RATE_LIMITED" });
+    ws.close();
+
     // Another credential is not limited by this one's bucket.
     const other = await mint(db);
     expect(

@@ -16,6 +16,7 @@ import type { FunctionsConfig } from "./env";
  * whole host), per isolate on Workers (each isolate, and under Miniflare each entry, counts on
  * its own, so the effective limit grows with the isolates serving a client). A shared store
  * (a Durable Object, or Cloudflare's rate limiting binding) would make it global; see README.
+ * On a relayed WebSocket every request message counts (see ./websocket/open.ts).
  */
 interface Limit {
   policy: string;
@@ -38,9 +39,12 @@ function sharedBuckets(rate: number, burst: number): TokenBuckets {
   return buckets;
 }
 
-function limitsOf(c: Context, config: FunctionsConfig): Limit[] {
+function limitsOf(
+  config: FunctionsConfig,
+  bearer: string | undefined,
+  database: string | undefined,
+): Limit[] {
   const limits: Limit[] = [];
-  const bearer = bearerOf(c);
   if (bearer && config.RATE_LIMIT_PER_CREDENTIAL > 0) {
     limits.push({
       policy: "credential",
@@ -48,7 +52,6 @@ function limitsOf(c: Context, config: FunctionsConfig): Limit[] {
       key: bearer,
     });
   }
-  const database = DATA_PATH.exec(new URL(c.req.url).pathname)?.[1];
   if (database && config.RATE_LIMIT_PER_DATABASE > 0) {
     limits.push({
       policy: "database",
@@ -59,23 +62,44 @@ function limitsOf(c: Context, config: FunctionsConfig): Limit[] {
   return limits;
 }
 
+/**
+ * Takes a token from every bucket that applies to one request, or none when one is empty: the
+ * refusal then says which bucket and how long to wait.
+ */
+export function admit(
+  config: FunctionsConfig,
+  bearer: string | undefined,
+  database: string | undefined,
+  now = Date.now(),
+): { limits: Limit[]; refused?: { policy: string; wait: number } } {
+  const limits = limitsOf(config, bearer, database);
+  // Checked before any is taken, so a refused request costs no bucket a token.
+  const empty = limits.find((l) => l.buckets.tokens(l.key, now) < 1);
+  if (empty)
+    return {
+      limits,
+      refused: { policy: empty.policy, wait: empty.buckets.waitSeconds(empty.key, now) },
+    };
+  for (const l of limits) l.buckets.take(l.key, now);
+  return { limits };
+}
+
 export function rateLimit(configOf: (c: Context) => FunctionsConfig): MiddlewareHandler {
   return async (c, next) => {
-    const limits = limitsOf(c, configOf(c));
-    if (limits.length === 0) return next();
+    const config = configOf(c);
+    if (config.RATE_LIMIT_PER_CREDENTIAL <= 0 && config.RATE_LIMIT_PER_DATABASE <= 0) return next();
+    const database = DATA_PATH.exec(new URL(c.req.url).pathname)?.[1];
     const now = Date.now();
-    // Checked before any is taken, so a refused request costs no bucket a token.
-    const empty = limits.find((l) => l.buckets.tokens(l.key, now) < 1);
-    if (empty) {
-      const wait = empty.buckets.waitSeconds(empty.key, now);
+    const { limits, refused } = admit(config, bearerOf(c), database, now);
+    if (limits.length === 0) return next();
+    if (refused) {
       throw new ApiError(
         "RATE_LIMITED",
-        `Too many requests for this ${empty.policy}; try again in ${wait} s`,
-        { retryAfter: wait, policy: empty.policy },
-        { "Retry-After": String(wait), ...headersOf(limits, now) },
+        `Too many requests for this ${refused.policy}; try again in ${refused.wait} s`,
+        { retryAfter: refused.wait, policy: refused.policy },
+        { "Retry-After": String(refused.wait), ...headersOf(limits, now) },
       );
     }
-    for (const l of limits) l.buckets.take(l.key, now);
     await next();
     for (const [name, value] of Object.entries(headersOf(limits, now))) c.header(name, value);
   };

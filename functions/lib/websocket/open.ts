@@ -7,6 +7,7 @@ import { sharedThrottle } from "../../../core/throttle-middleware";
 import type { ControlPlaneClient } from "../control-plane-client";
 import { resolveHello } from "../database";
 import type { FunctionsConfig } from "../env";
+import { admit } from "../rate-limit";
 import { HranaRelay, type RelayOptions, type RelaySocket } from "./relay";
 
 export interface RelaySetup {
@@ -42,6 +43,15 @@ export function openRelay(setup: RelaySetup): HranaRelay {
         throttle,
         client: setup.clientAddress,
       }),
+    admit: (jwt) => {
+      const { refused } = admit(config, jwt ?? undefined, setup.name);
+      return refused
+        ? {
+            code: "RATE_LIMITED",
+            message: `Too many requests for this ${refused.policy}; try again in ${refused.wait} s`,
+          }
+        : undefined;
+    },
     connect: setup.connect,
   });
 }

@@ -20,6 +20,11 @@ export interface RelayOptions {
   protocol: string;
   /** Resolves the database for the credentials in a hello (fresh on a re-hello). */
   resolve(jwt: string | null): Promise<Resolved>;
+  /**
+   * Admits one request message sent with the credential of the last hello: undefined, or the
+   * error it gets instead of being relayed (rate limits).
+   */
+  admit?(jwt: string | null): { code: string; message: string } | undefined;
   /** Opens the worker side; its messages and close are fed back through the callbacks. */
   connect(
     url: string,
@@ -44,6 +49,12 @@ export class HranaRelay {
   private hellosInFlight = 0;
   private readonly pending: string[] = [];
   private closed = false;
+  /** The credential of the last hello: what request messages are counted against. */
+  private jwt: string | null = null;
+  /** Whether the worker has answered the first hello: clients take nothing else before. */
+  private helloAnswered = false;
+  /** Refusals waiting for that answer. */
+  private readonly refusals: string[] = [];
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -53,6 +64,7 @@ export class HranaRelay {
     const hello = parseHello(text);
     if (hello) {
       // Credentials are swapped for every hello (Hrana 2+ clients may re-authenticate).
+      this.jwt = hello.jwt;
       this.hellosInFlight++;
       this.hellos = this.hellos.then(async () => {
         // The chain never rejects: a failure ends the relay, and later hellos see it closed.
@@ -66,6 +78,17 @@ export class HranaRelay {
           this.fail(1011, "Relay failed");
         }
       });
+      return;
+    }
+    const refusal = this.options.admit?.(this.jwt);
+    if (refusal) {
+      // Answered here, as the worker would answer a failed request: the stream goes on.
+      const requestId = /"request_id"\s*:\s*(\d+)/.exec(text)?.[1];
+      if (requestId !== undefined) {
+        const answer = `{"type":"response_error","request_id":${requestId},"error":${JSON.stringify(refusal)}}`;
+        if (this.helloAnswered) this.options.client.send(answer);
+        else this.refusals.push(answer);
+      }
       return;
     }
     if (this.upstream && this.hellosInFlight === 0) this.upstream.send(text);
@@ -103,7 +126,12 @@ export class HranaRelay {
       try {
         const upstream = await this.options.connect(resolved.url, this.options.protocol, {
           message: (text) => {
-            if (!this.closed) this.options.client.send(text);
+            if (this.closed) return;
+            this.options.client.send(text);
+            if (!this.helloAnswered && text.includes('"hello_ok"')) {
+              this.helloAnswered = true;
+              for (const answer of this.refusals.splice(0)) this.options.client.send(answer);
+            }
           },
           close: (code, reason) => this.fail(code === 1005 || code === 1006 ? 1011 : code, reason),
         });
