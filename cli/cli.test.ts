@@ -197,3 +197,15 @@ test("keys, usage and audit", async () => {
   expect(revoked.code).toBe(0);
   expect((await asKey(["db", "list"])).stderr).toContain("UNAUTHORIZED");
 });
+
+test("export writes the SQL dump to stdout", async () => {
+  await dbforge(["db", "create", "cli-export"]);
+  await dbforge(["query", "cli-export", "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept')"]);
+  const out = await dbforge(["export", "cli-export"]);
+  expect(out.code, out.stderr).toBe(0);
+  expect(out.stdout).toContain("CREATE TABLE t (v TEXT);");
+  expect(out.stdout).toContain(`INSERT INTO "t"(rowid, "v") VALUES(1,'kept');`);
+  const missing = await dbforge(["export", "no-such-db"]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain("DATABASE_NOT_FOUND");
+});

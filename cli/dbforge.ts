@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { CliError } from "./api";
 import { auditCommand } from "./commands/audit";
 import { dbCommand } from "./commands/db";
+import { exportCommand } from "./commands/export";
 import { importCommand } from "./commands/import";
 import { keysCommand } from "./commands/keys";
 import { queryCommand } from "./commands/query";
@@ -27,6 +28,7 @@ Commands:
   query <db> "SQL"                run SQL and print the results [--params JSON] [--json]
   shell <db>                      interactive SQL shell
   import <db> <file.sql>          run a SQL file, with a progress bar [--quiet]
+  export <db> > dump.sql          the database as a SQL dump (schema, rows, indexes, triggers)
   keys create <name> --role R     create an API key (owner|admin|developer|viewer)
                                   [--databases 'app-*,shop'] (default: every database)
   keys list                       list API keys
@@ -65,6 +67,7 @@ async function main(argv: string[]): Promise<void> {
       from: { type: "string" },
       to: { type: "string" },
       limit: { type: "string" },
+      format: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -105,6 +108,8 @@ async function main(argv: string[]): Promise<void> {
       return shellCommand(config, args);
     case "import":
       return importCommand(config, args, { quiet: values.quiet });
+    case "export":
+      return exportCommand(config, args, values.format ? { format: values.format } : {});
     case "keys":
       return keysCommand(config, args, {
         json: values.json,

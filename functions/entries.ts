@@ -7,11 +7,13 @@ import type { RouteConfig } from "@hono/zod-openapi";
  */
 import * as auditLog from "./audit/list";
 import * as batch from "./data/batch";
+import * as exportDatabase from "./data/export";
 import * as query from "./data/query";
 import * as createDatabase from "./databases/create";
 import * as deleteDatabase from "./databases/delete";
 import * as databaseEvents from "./databases/events";
 import * as getDatabase from "./databases/get";
+import * as importDatabase from "./databases/import";
 import * as listDatabases from "./databases/list";
 import * as pruneDatabase from "./databases/prune";
 import * as revokeTokens from "./databases/revoke-tokens";
@@ -63,6 +65,7 @@ export const ENTRY_MODULES: Record<string, EntryModule> = {
   "databases/tokens": createToken,
   "databases/revoke-tokens": revokeTokens,
   "databases/update": updateDatabase,
+  "databases/import": importDatabase,
   "databases/usage": databaseUsage,
   "usage/summary": usageSummary,
   "databases/events": databaseEvents,
@@ -73,6 +76,7 @@ export const ENTRY_MODULES: Record<string, EntryModule> = {
   "system/whoami": whoami,
   "data/query": query,
   "data/batch": batch,
+  "data/export": exportDatabase,
   "tables/list": listTables,
   "tables/create": createTable,
   "tables/get": getTable,

@@ -26,7 +26,11 @@ export type FunctionsContext = Context<FunctionsEnv>;
  * `hranaErrors`: for routes read by libSQL clients, errors also carry `message`, as JSON.
  */
 export function createFunctionApp(
-  options: { hranaErrors?: boolean } = {},
+  options: {
+    hranaErrors?: boolean;
+    /** The route's own body limit (an import), instead of MAX_BODY_BYTES. */
+    maxBodyBytes?: (config: FunctionsConfig) => number;
+  } = {},
 ): OpenAPIHono<FunctionsEnv> {
   const app = createApp<FunctionsEnv>(options);
   app.use(async (c, next) => {
@@ -48,7 +52,8 @@ export function createFunctionApp(
   });
   app.use(rateLimit((c) => c.get("config")));
   app.use((c, next) => {
-    const max = c.get("config").MAX_BODY_BYTES;
+    const config = c.get("config");
+    const max = options.maxBodyBytes?.(config) ?? config.MAX_BODY_BYTES;
     const tooLarge = () => {
       throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${max} bytes`);
     };

@@ -25,6 +25,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_DATABASE_BURST: z.coerce.number().int().positive().default(500),
   /** The Node host's request log: one JSON line per request at info (pino levels; silent: none). */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Largest SQL dump POST /admin/databases/{name}/import takes (streamed, never held whole). */
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 ** 3),
   /** Largest request body accepted by the REST API. */
   MAX_BODY_BYTES: z.coerce
     .number()

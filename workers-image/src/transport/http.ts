@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AuthError } from "../../../core/jwt";
+import { dumpSql } from "../engine/dump";
 import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
 import { serialize } from "../hrana/encode";
 import { ProtocolError, StreamExpiredError } from "../hrana/errors";
@@ -82,6 +83,40 @@ const cursor: Route = {
   },
 };
 
+/**
+ * sqld's GET /dump: the database as SQL, streamed (see ../engine/dump.ts). Any valid token: a
+ * read-only one can read every row anyway.
+ */
+const dump: Route = {
+  method: "GET",
+  async handle(ctx, req, res) {
+    ctx.authenticator.fromHeader(req.headers.authorization);
+    const chunks = dumpSql(ctx.db.options.path);
+    let gone = false;
+    res.on("close", () => {
+      gone = true;
+    });
+    let first = chunks.next();
+    res.writeHead(200, {
+      "Access-Control-Allow-Origin": "*",
+      "Content-Type": "text/plain; charset=utf-8",
+    });
+    try {
+      while (!first.done && !gone) {
+        if (!res.write(first.value))
+          await new Promise((r) => {
+            res.once("drain", r);
+            res.once("close", r);
+          });
+        first = chunks.next();
+      }
+    } finally {
+      chunks.return(undefined);
+    }
+    res.end();
+  },
+};
+
 const ROUTES: Record<string, Route> = {
   // sqld answers /health and /version without a content type.
   "/health": {
@@ -99,6 +134,7 @@ const ROUTES: Record<string, Route> = {
   "/v2/pipeline": pipeline(2),
   "/v3/pipeline": pipeline(3),
   "/v3/cursor": cursor,
+  "/dump": dump,
 };
 
 /** Whether a request target is a probe (/health, /version, /v2, /v3) rather than use. */
