@@ -29,6 +29,7 @@ Commands:
   shell <db>                      interactive SQL shell
   import <db> <file.sql>          run a SQL file, with a progress bar [--quiet]
   export <db> > dump.sql          the database as a SQL dump (schema, rows, indexes, triggers)
+                                  [--format sqlite] for a copy of the database file
   keys create <name> --role R     create an API key (owner|admin|developer|viewer)
                                   [--databases 'app-*,shop'] (default: every database)
   keys list                       list API keys

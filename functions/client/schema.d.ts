@@ -1986,14 +1986,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export a database as SQL (streamed)
-         * @description A dump of one consistent snapshot, taken online (writers go on): schema, rows, then indexes, triggers and views, in one transaction, loadable with `sqlite3 db < dump.sql` or POST /admin/databases/{name}/import. FTS and R-tree tables come out as their CREATE VIRTUAL TABLE and their rows (an external-content FTS table as a `rebuild`), never as shadow-table rows; 64-bit integers, reals and blobs are exact. Any token of the database (read-only too), or a key with data:read.
+         * Export a database as SQL or as a SQLite file (streamed)
+         * @description A dump of one consistent snapshot, taken online (writers go on): schema, rows, then indexes, triggers and views, in one transaction, loadable with `sqlite3 db < dump.sql` or POST /admin/databases/{name}/import. `format=sqlite` streams a compact, consistent copy of the database file instead (VACUUM INTO, online). FTS and R-tree tables come out as their CREATE VIRTUAL TABLE and their rows (an external-content FTS table as a `rebuild`), never as shadow-table rows; 64-bit integers, reals and blobs are exact. Any token of the database (read-only too), or a key with data:read.
          */
         get: {
             parameters: {
                 query?: {
-                    /** @description Only `sql` so far */
-                    format?: "sql";
+                    /** @description `sql`: a dump; `sqlite`: the database file */
+                    format?: "sql" | "sqlite";
                 };
                 header?: never;
                 path: {
@@ -2004,13 +2004,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The dump */
+                /** @description The dump, or the database file */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/sql": string;
+                        "application/vnd.sqlite3": string;
                     };
                 };
                 /** @description Error (RFC 9457 problem details) */

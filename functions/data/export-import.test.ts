@@ -207,3 +207,38 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     expect(await readOnly.text()).toContain("CREATE TABLE keep (v);");
   });
 });
+
+test("export as a SQLite file: a consistent copy sqlite3 opens, taken while writes go on", async () => {
+  const rt = stack.runtimes.node;
+  const name = uniqueName("file-export");
+  expect((await rt.call("POST", "/admin/databases", { body: { name } })).status).toBe(201);
+  await seed(`${rt.url}/db/${name}/`, stack.adminToken, 2000);
+  // Writers go on while the copy is taken; the copy holds whole transactions only.
+  const writer = createClient({ url: `${rt.url}/db/${name}/`, authToken: stack.adminToken });
+  let writing = true;
+  const writes = (async () => {
+    while (writing)
+      await writer.batch(["INSERT INTO log VALUES ('a')", "INSERT INTO log VALUES ('b')"], "write");
+  })();
+  const res = await fetch(`${rt.url}/api/db/${name}/export?format=sqlite`, {
+    headers: { Authorization: `Bearer ${stack.adminToken}` },
+  });
+  writing = false;
+  await writes;
+  writer.close();
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toBe("application/vnd.sqlite3");
+  const bytes = Buffer.from(await res.arrayBuffer());
+  expect(bytes.subarray(0, 16).toString("latin1")).toBe("SQLite format 3\u0000");
+  const file = join(dir, `${name}.db`);
+  writeFileSync(file, bytes);
+  const out = execFileSync(
+    "sqlite3",
+    [
+      file,
+      "PRAGMA integrity_check; SELECT count(*) FROM big; SELECT count(*) % 2 FROM log WHERE msg IN ('a', 'b'); SELECT rowid FROM docs WHERE docs MATCH 'fox';",
+    ],
+    { encoding: "utf8" },
+  );
+  expect(out.trim().split("\n")).toEqual(["ok", "2000", "0", "10"]);
+});

@@ -4,7 +4,7 @@
  * authentication like every other route.
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -66,4 +66,22 @@ test("GET /dump: a dump sqlite3 loads, virtual tables by their rows, values exac
     "7",
     "2",
   ]);
+});
+
+test("GET /dbforge/v1/snapshot: a consistent copy of the file, removed after it is sent", async () => {
+  expect((await fetch(`${worker.url}/dbforge/v1/snapshot`)).status).toBe(401);
+  const res = await fetch(`${worker.url}/dbforge/v1/snapshot`, {
+    headers: { Authorization: `Bearer ${keys.token({ a: "ro" })}` },
+  });
+  expect(res.status).toBe(200);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  expect(Number(res.headers.get("content-length"))).toBe(bytes.length);
+  const file = join(worker.dataDir, "copy.db");
+  writeFileSync(file, bytes);
+  const out = execFileSync("sqlite3", [file, "PRAGMA integrity_check; SELECT count(*) FROM t;"], {
+    encoding: "utf8",
+  });
+  expect(out.trim().split("\n")).toEqual(["ok", "2"]);
+  const left = readdirSync(join(worker.dataDir, "data.sqld", "dbs", "default"));
+  expect(left.filter((f) => f.startsWith("snapshot-"))).toEqual([]);
 });

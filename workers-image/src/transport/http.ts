@@ -1,6 +1,10 @@
+import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { dirname } from "node:path";
+import { pipeline as pipeStreams } from "node:stream/promises";
 import { AuthError } from "../../../core/jwt";
 import { dumpSql } from "../engine/dump";
+import { snapshotFile } from "../engine/snapshot";
 import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
 import { serialize } from "../hrana/encode";
 import { ProtocolError, StreamExpiredError } from "../hrana/errors";
@@ -117,6 +121,25 @@ const dump: Route = {
   },
 };
 
+/** A consistent copy of the database file (DB-Forge's own route; see ../engine/snapshot.ts). */
+const snapshot: Route = {
+  method: "GET",
+  async handle(ctx, req, res) {
+    ctx.authenticator.fromHeader(req.headers.authorization);
+    const copy = snapshotFile(ctx.db.options.path, dirname(ctx.db.options.path));
+    try {
+      res.writeHead(200, {
+        "Access-Control-Allow-Origin": "*",
+        "Content-Type": "application/vnd.sqlite3",
+        "Content-Length": copy.size,
+      });
+      await pipeStreams(createReadStream(copy.path), res);
+    } finally {
+      copy.remove();
+    }
+  },
+};
+
 const ROUTES: Record<string, Route> = {
   // sqld answers /health and /version without a content type.
   "/health": {
@@ -135,6 +158,7 @@ const ROUTES: Record<string, Route> = {
   "/v3/pipeline": pipeline(3),
   "/v3/cursor": cursor,
   "/dump": dump,
+  "/dbforge/v1/snapshot": snapshot,
 };
 
 /** Whether a request target is a probe (/health, /version, /v2, /v3) rather than use. */
