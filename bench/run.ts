@@ -2,6 +2,7 @@
 import { benchControlPlane } from "./control-plane-latency";
 import { benchDensity } from "./density";
 import { benchEngines } from "./engines";
+import { benchExportImport } from "./export-import";
 import { benchFunctions } from "./functions-throughput";
 import { benchWorker } from "./worker-throughput";
 
@@ -10,3 +11,4 @@ await benchEngines();
 await benchFunctions();
 await benchControlPlane();
 await benchDensity();
+await benchExportImport();

@@ -1,5 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerOf } from "../../core/bearer";
+import { ApiError } from "../../core/errors";
 import { bearerSecurity, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import type { ControlPlaneClient } from "../lib/control-plane-client";
@@ -8,6 +9,14 @@ import { manifestRoute } from "../route-table";
 /** How often a snapshot is sent, and how long one stream lasts (clients reconnect). */
 const INTERVAL_MS = 2_000;
 const STREAM_MS = 5 * 60_000;
+/**
+ * Open streams per credential and per isolate: each polls the control plane, so their number
+ * is bounded (a console needs one per tab).
+ */
+const MAX_STREAMS_PER_CREDENTIAL = 4;
+const MAX_STREAMS = 200;
+const open = new Map<string, number>();
+let openTotal = 0;
 
 const EventSchema = z
   .object({
@@ -63,6 +72,26 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const bearer = bearerOf(c);
   // The first snapshot before the stream starts: a refused credential gets its problem, not a stream.
   const first = await snapshot(controlPlane, bearer);
+  const key = bearer ?? "";
+  if ((open.get(key) ?? 0) >= MAX_STREAMS_PER_CREDENTIAL || openTotal >= MAX_STREAMS) {
+    throw new ApiError(
+      "RATE_LIMITED",
+      `At most ${MAX_STREAMS_PER_CREDENTIAL} event streams per credential are open at once; close one first`,
+      { retryAfter: 5 },
+      { "Retry-After": "5" },
+    );
+  }
+  open.set(key, (open.get(key) ?? 0) + 1);
+  openTotal++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    openTotal--;
+    const left = (open.get(key) ?? 1) - 1;
+    if (left > 0) open.set(key, left);
+    else open.delete(key);
+  };
   const encoder = new TextEncoder();
   let timer: ReturnType<typeof setInterval> | undefined;
   const body = new ReadableStream<Uint8Array>({
@@ -73,23 +102,27 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
           controller.enqueue(encoder.encode(`event: databases\ndata: ${JSON.stringify(data)}\n\n`));
         } catch {
           clearInterval(timer); // the client went away
+          release();
         }
       };
       send(first);
       timer = setInterval(() => {
         if (Date.now() - started > STREAM_MS) {
           clearInterval(timer);
+          release();
           controller.close();
           return;
         }
         snapshot(controlPlane, bearer).then(send, () => {
           clearInterval(timer);
+          release();
           controller.close();
         });
       }, INTERVAL_MS);
     },
     cancel() {
       clearInterval(timer);
+      release();
     },
   });
   return new Response(body, {

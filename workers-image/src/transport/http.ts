@@ -121,12 +121,27 @@ const dump: Route = {
   },
 };
 
+let snapshotsDone: Promise<void> = Promise.resolve();
+
 /** A consistent copy of the database file (DB-Forge's own route; see ../engine/snapshot.ts). */
 const snapshot: Route = {
   method: "GET",
   async handle(ctx, req, res) {
     ctx.authenticator.fromHeader(req.headers.authorization);
-    const copy = snapshotFile(ctx.db.options.path, dirname(ctx.db.options.path));
+    // One copy at a time: each takes the database's size on disk until it is sent.
+    const previous = snapshotsDone;
+    let done = () => {};
+    snapshotsDone = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    await previous;
+    let copy: ReturnType<typeof snapshotFile>;
+    try {
+      copy = snapshotFile(ctx.db.options.path, dirname(ctx.db.options.path));
+    } catch (err) {
+      done();
+      throw err;
+    }
     try {
       res.writeHead(200, {
         "Access-Control-Allow-Origin": "*",
@@ -136,6 +151,7 @@ const snapshot: Route = {
       await pipeStreams(createReadStream(copy.path), res);
     } finally {
       copy.remove();
+      done();
     }
   },
 };

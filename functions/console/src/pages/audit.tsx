@@ -1,17 +1,10 @@
 import { useEffect, useState } from "hono/jsx";
+import type { components } from "../../../client";
 import { ErrorBox } from "../components/error-box";
 import { Grid } from "../components/grid";
 import { client, failureOf, storedToken, unwrap } from "../session";
 
-type Entry = {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  database: string | null;
-  client: string;
-  outcome: string;
-};
+type Entry = components["schemas"]["AuditEntry"];
 
 /** The audit log, newest first, filtered by database or actor, a page at a time. */
 export function AuditPage() {

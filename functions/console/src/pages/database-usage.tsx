@@ -1,22 +1,12 @@
 import { useEffect, useState } from "hono/jsx";
+import type { components } from "../../../client";
 import { ErrorBox } from "../components/error-box";
 import { Grid } from "../components/grid";
 import { humanSize } from "../format";
 import { client, failureOf, type Session, unwrap } from "../session";
 import { WideChart } from "./usage-chart";
 
-type Usage = {
-  totals: { statements: number; rowsRead: number; rowsWritten: number; errors: number };
-  storageBytes: number;
-  quotaBytes: number;
-  hours: Array<{
-    hour: string;
-    statements: number;
-    rowsRead: number;
-    rowsWritten: number;
-    errors: number;
-  }>;
-};
+type Usage = components["schemas"]["DatabaseUsage"];
 
 /** One database's usage over the last seven days, by hour. */
 export function DatabaseUsage({ session, db }: { session: Session; db: string }) {

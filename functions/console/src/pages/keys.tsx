@@ -1,16 +1,10 @@
 import { useEffect, useState } from "hono/jsx";
+import type { components } from "../../../client";
 import { CopyButton } from "../components/copy-button";
 import { ErrorBox } from "../components/error-box";
 import { client, failureOf, storedToken, unwrap } from "../session";
 
-type Key = {
-  id: string;
-  name: string;
-  role: string;
-  databases: "*" | string[];
-  createdAt: string;
-  revokedAt: string | null;
-};
+type Key = components["schemas"]["ApiKey"];
 
 const ROLES = [
   ["developer", "developer: query, read and write data"],
@@ -27,7 +21,7 @@ export function KeysPage() {
   const [error, setError] = useState<ReturnType<typeof failureOf> | null>(null);
   const refresh = () =>
     unwrap(api.GET("/admin/keys")).then(
-      (r) => setKeys(r.keys as Key[]),
+      (r) => setKeys(r.keys),
       (err) => setError(failureOf(err)),
     );
   useEffect(() => {
@@ -44,7 +38,7 @@ export function KeysPage() {
         api.POST("/admin/keys", {
           body: {
             name: value("name"),
-            role: value("role") as Key["role"] as never,
+            role: value("role") as Key["role"],
             databases:
               scope === "" || scope === "*"
                 ? "*"

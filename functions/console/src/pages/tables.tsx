@@ -1,4 +1,5 @@
 import { useEffect, useState } from "hono/jsx";
+import type { components } from "../../../client";
 import { ErrorBox } from "../components/error-box";
 import { Grid } from "../components/grid";
 import { client, failureOf, type Session, unwrap } from "../session";
@@ -21,18 +22,8 @@ interface Filter {
   value: string;
 }
 
-type TableList = Array<{ name: string; type: string; columns: number }>;
-type TableDetail = {
-  name: string;
-  columns: Array<{
-    name: string;
-    type: string;
-    notNull: boolean;
-    default: string | null;
-    primaryKey: number;
-  }>;
-  indexes: Array<{ name: string; unique: boolean; columns: string[] }>;
-};
+type TableList = components["schemas"]["TableList"]["tables"];
+type TableDetail = components["schemas"]["Table"];
 
 /** Schema browser and table data browser (pagination, sorting, filters). */
 export function TablesPage(props: { session: Session; db: string; table: string | undefined }) {
@@ -57,7 +48,7 @@ export function TablesPage(props: { session: Session; db: string; table: string 
     unwrap(
       api.GET("/api/db/{name}/tables/{table}", { params: { path: { name: db, table: selected } } }),
     ).then(
-      (t) => setDetail(t as TableDetail),
+      (t) => setDetail(t),
       (err) => setDetail({ error: failureOf(err) }),
     );
   }, [db, selected]);

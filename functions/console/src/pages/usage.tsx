@@ -1,28 +1,11 @@
 import { useEffect, useState } from "hono/jsx";
+import type { components } from "../../../client";
 import { ErrorBox } from "../components/error-box";
 import { Grid } from "../components/grid";
 import { humanSize } from "../format";
 import { client, failureOf, type Session, unwrap } from "../session";
 
-type Summary = {
-  from: string;
-  to: string;
-  totals: {
-    statements: number;
-    rowsRead: number;
-    rowsWritten: number;
-    errors: number;
-    storageBytes: number;
-  };
-  databases: Array<{
-    database: string;
-    statements: number;
-    rowsRead: number;
-    rowsWritten: number;
-    errors: number;
-    storageBytes: number;
-  }>;
-};
+type Summary = components["schemas"]["UsageSummary"];
 
 const WINDOWS = [
   ["1", "Last 24 hours"],
