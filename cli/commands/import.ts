@@ -1,13 +1,11 @@
 import { readFileSync } from "node:fs";
-import { analyzeSql } from "../../core/sql/analyze";
+import { analyzeSql, isTransactionControl } from "../../core/sql/analyze";
 import { apiClient, CliError, unwrap } from "../api";
 import type { CliConfig } from "../config";
 import { ProgressBar } from "../format";
 
 /** Statements per request; each chunk runs in one transaction. */
 const CHUNK = 500;
-/** Transaction control in dumps (sqlite3 .dump wraps everything in one): chunks bring their own. */
-const TRANSACTION_CONTROL = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK"]);
 
 /**
  * Imports a .sql file: its statements run in order, in chunks of 500, each chunk atomically.
@@ -20,9 +18,8 @@ export async function importCommand(
 ): Promise<void> {
   const [db, file] = args;
   if (!db || !file) throw new Error("usage: dbforge import <db> <file.sql>");
-  const statements = analyzeSql(readFileSync(file, "utf8")).filter(
-    (s) => !TRANSACTION_CONTROL.has(s.keywords[0] ?? ""),
-  );
+  // Chunks bring their own transactions.
+  const statements = analyzeSql(readFileSync(file, "utf8")).filter((s) => !isTransactionControl(s));
   const api = apiClient(config);
   const progress = flags.quiet ? undefined : new ProgressBar(statements.length, "statements");
   progress?.update(0);

@@ -47,6 +47,12 @@ export const zeroUsage = (): UsageCounts => ({
   errors: 0,
 });
 
+/** Adds `counts` into `total` (which it returns). */
+export function addUsage<T extends UsageCounts>(total: T, counts: UsageCounts): T {
+  for (const field of USAGE_FIELDS) total[field] += counts[field];
+  return total;
+}
+
 export class UsageLedger {
   /** The usage file's mtime at the last fold, per database: unchanged files are not read. */
   private readonly folded = new Map<string, number>();

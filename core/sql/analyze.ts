@@ -137,6 +137,15 @@ export function endsWithCompleteStatement(sql: string): boolean {
   return complete && current === undefined;
 }
 
+/**
+ * BEGIN, COMMIT, END and ROLLBACK: what a dump wraps itself in (sqlite3 .dump), left out by
+ * importers that run it in transactions of their own.
+ */
+const TRANSACTION_CONTROL = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK"]);
+
+export const isTransactionControl = (stmt: StatementInfo): boolean =>
+  TRANSACTION_CONTROL.has(stmt.keywords[0] ?? "");
+
 /** EXPLAIN and EXPLAIN QUERY PLAN statements. */
 export const isExplain = (stmt: StatementInfo): boolean => stmt.keywords[0] === "EXPLAIN";
 

@@ -2,7 +2,11 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerOf } from "../../core/bearer";
 import { ApiError } from "../../core/errors";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
-import { analyzeSql, endsWithCompleteStatement } from "../../core/sql/analyze";
+import {
+  analyzeSql,
+  endsWithCompleteStatement,
+  isTransactionControl,
+} from "../../core/sql/analyze";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { callerOf, withDatabase } from "../lib/database";
 import { publicDatabase } from "../lib/databases";
@@ -16,8 +20,6 @@ const CHUNK_BYTES = 256 * 1024;
 const MAX_STATEMENT_BYTES = 32 * 1024 * 1024;
 /** Statements per batch (each batch one transaction on the worker). */
 const BATCH = 500;
-/** Transaction control in dumps (a dump wraps everything in one): batches bring their own. */
-const TRANSACTION_CONTROL = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK"]);
 
 export const route = createRoute({
   ...manifestRoute("databases/import"),
@@ -62,9 +64,8 @@ export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   try {
     await withDatabase(callerOf(c), name, async ({ client }) => {
       const run = async (text: string) => {
-        const statements = analyzeSql(text).filter(
-          (s) => !TRANSACTION_CONTROL.has(s.keywords[0] ?? ""),
-        );
+        // Batches bring their own transactions.
+        const statements = analyzeSql(text).filter((s) => !isTransactionControl(s));
         for (let i = 0; i < statements.length; i += BATCH) {
           const batch = statements.slice(i, i + BATCH);
           try {

@@ -34,6 +34,13 @@ export type ControlPlaneContext = Context<ControlPlaneEnv>;
 /** The request's bearer token (the same parsing as the functions'). */
 export const bearer = bearerOf;
 
+/** Who the request acts as (UNAUTHORIZED if nobody), recorded for the request log. */
+export function principalOf(c: ControlPlaneContext): Principal {
+  const principal = c.get("access").authenticate(bearerOf(c));
+  c.set("actor", principal.actor);
+  return principal;
+}
+
 /**
  * The request's principal, allowed `permission` (on `database`): authentication first (401
  * for a missing or bad credential), then role and scope (403 naming the permission), before
@@ -44,10 +51,8 @@ export function authorize(
   permission: Permission,
   database?: string,
 ): Principal {
-  const access = c.get("access");
-  const principal = access.authenticate(bearerOf(c));
-  c.set("actor", principal.actor);
-  access.authorize(principal, permission, database);
+  const principal = principalOf(c);
+  c.get("access").authorize(principal, permission, database);
   return principal;
 }
 
@@ -67,8 +72,7 @@ export async function audited<T>(
   run: (principal: Principal) => T | Promise<T>,
 ): Promise<T> {
   const access = c.get("access");
-  const principal = access.authenticate(bearerOf(c));
-  c.set("actor", principal.actor);
+  const principal = principalOf(c);
   const record = (outcome: string) => {
     try {
       c.get("audit").record({

@@ -6,7 +6,7 @@ import {
 } from "../../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../../core/openapi";
 import { scopeCovers } from "../../../core/permissions";
-import { zeroUsage } from "../usage-ledger";
+import { addUsage, zeroUsage } from "../usage-ledger";
 import { authorize, type ControlPlaneApp, usageWindow } from "./context";
 
 export const route = createRoute({
@@ -35,10 +35,7 @@ export function register(app: ControlPlaneApp): void {
     const totals = { ...zeroUsage(), storageBytes: 0 };
     const rows = databases.map((db) => {
       const usage = byDatabase.get(db.name) ?? zeroUsage();
-      totals.statements += usage.statements;
-      totals.rowsRead += usage.rowsRead;
-      totals.rowsWritten += usage.rowsWritten;
-      totals.errors += usage.errors;
+      addUsage(totals, usage);
       totals.storageBytes += db.sizeBytes;
       return { database: db.name, ...usage, storageBytes: db.sizeBytes };
     });

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API, WhoAmISchema } from "../../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../../core/openapi";
-import { bearer, type ControlPlaneApp } from "./context";
+import { type ControlPlaneApp, principalOf } from "./context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.whoami,
@@ -17,7 +17,7 @@ export const route = createRoute({
 export function register(app: ControlPlaneApp): void {
   app.openapi(route, (c) => {
     const access = c.get("access");
-    const principal = access.authenticate(bearer(c));
+    const principal = principalOf(c);
     return c.json(
       {
         actor: principal.actor,

@@ -39,18 +39,12 @@ export function* dumpSql(path: string, chunkBytes = 64 * 1024): Generator<string
       const table = String(name);
       buffer += `${String(sql)};\n`;
       const virtual = /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(String(sql));
-      const columns = rows(
+      // Ordinary columns only: generated ones (hidden 2, 3) are computed, and a virtual table's
+      // hidden columns (1) are not its data.
+      const inserted = rows(
         db,
-        `SELECT name FROM pragma_table_xinfo(${literal(table)}) WHERE hidden IN (0, 2, 3) ORDER BY cid`,
+        `SELECT name FROM pragma_table_xinfo(${literal(table)}) WHERE hidden = 0 ORDER BY cid`,
       ).map((r) => String(r[0]));
-      // Generated columns are computed, not inserted.
-      const generated = new Set(
-        rows(
-          db,
-          `SELECT name FROM pragma_table_xinfo(${literal(table)}) WHERE hidden IN (2, 3)`,
-        ).map((r) => String(r[0])),
-      );
-      const inserted = columns.filter((c) => !generated.has(c));
       const module = /\bUSING\s+(\w+)/i.exec(String(sql))?.[1]?.toLowerCase() ?? "";
       if (virtual && externalContent(String(sql))) {
         // The rows live in the content table (dumped as a table); the index is rebuilt from it.

@@ -3,7 +3,7 @@ import type { Access } from "../../../../core/access";
 import { CONTROL_PLANE_API, ResolvedSchema } from "../../../../core/control-plane-api";
 import { ApiError } from "../../../../core/errors";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { bearer, type ControlPlaneApp } from "../context";
+import { bearer, type ControlPlaneApp, principalOf } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.resolve,
@@ -31,9 +31,7 @@ export function register(app: ControlPlaneApp): void {
     const access = c.get("access");
     let credential: { access: Access; exp?: number | undefined };
     if (access.isAdminCredential(token)) {
-      const principal = access.authenticate(token);
-      c.set("actor", principal.actor);
-      credential = { access: access.dataAccess(principal, name) };
+      credential = { access: access.dataAccess(principalOf(c), name) };
     } else {
       credential = manager.authenticateDatabaseToken(name, token);
     }

@@ -5,7 +5,7 @@ import {
   UsageQuerySchema,
 } from "../../../../core/control-plane-api";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
-import { zeroUsage } from "../../usage-ledger";
+import { addUsage, zeroUsage } from "../../usage-ledger";
 import { authorize, type ControlPlaneApp, usageWindow } from "../context";
 
 export const route = createRoute({
@@ -33,13 +33,7 @@ export function register(app: ControlPlaneApp): void {
     ledger.fold(name, manager.usageFile(name));
     const { from, to } = usageWindow(c.req.valid("query"));
     const hours = ledger.hours(name, from, to);
-    const totals = zeroUsage();
-    for (const hour of hours) {
-      totals.statements += hour.statements;
-      totals.rowsRead += hour.rowsRead;
-      totals.rowsWritten += hour.rowsWritten;
-      totals.errors += hour.errors;
-    }
+    const totals = hours.reduce(addUsage, zeroUsage());
     return c.json(
       {
         database: name,
