@@ -1,6 +1,6 @@
 /** The dbforge CLI (built bundle) against a real stack, through the public API only. */
-import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { CLI_BUNDLE } from "../testkit/paths";
@@ -131,6 +131,28 @@ test("import runs a SQL dump in chunks with a progress bar", async () => {
     "--json",
   ]);
   expect(JSON.parse(after.stdout).rows).toEqual([[0]]);
+});
+
+test("import of a .db file creates the database from it, with a progress bar; a bad file creates nothing", async () => {
+  const file = join(stack.cp.dataDir, "cli.db");
+  execFileSync("sqlite3", [
+    file,
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, v BLOB); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000) INSERT INTO items SELECT x, randomblob(500) FROM c;",
+  ]);
+  const size = statSync(file).size;
+  const result = await dbforge(["import", "cli-db-file", file]);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toContain(`created cli-db-file from ${file}`);
+  expect(result.stderr).toContain(`100% ${size}/${size} bytes`);
+  const count = await dbforge(["query", "cli-db-file", "SELECT count(*) FROM items", "--json"]);
+  expect(JSON.parse(count.stdout).rows).toEqual([[4000]]);
+
+  truncateSync(file, size - 100);
+  const bad = await dbforge(["import", "cli-db-bad", file, "--quiet"]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain("INVALID_DATABASE_FILE");
+  const missing = await dbforge(["db", "show", "cli-db-bad"]);
+  expect(missing.stderr).toContain("DATABASE_NOT_FOUND");
 });
 
 test("keys, usage and audit", async () => {

@@ -77,6 +77,17 @@ export type UpdateDatabaseRequest = z.infer<typeof UpdateDatabaseSchema>;
 
 export type CreateDatabaseRequest = z.infer<typeof CreateDatabaseSchema>;
 
+/** A new database's settings, as query parameters of a request whose body is its data. */
+export const NewDatabaseQuerySchema = z.object({
+  memoryMb: z.coerce.number().int().min(MEMORY_MB.min).max(MEMORY_MB.max).optional(),
+  quotaBytes: z.coerce.number().int().min(QUOTA_BYTES.min).max(QUOTA_BYTES.max).optional(),
+});
+
+export type NewDatabaseQuery = z.infer<typeof NewDatabaseQuerySchema>;
+
+/** The media type of a SQLite database file. */
+export const SQLITE_MEDIA_TYPE = "application/vnd.sqlite3";
+
 /** Longest token lifetime, in seconds (ten years). */
 export const MAX_TOKEN_LIFETIME_S = 10 * 365 * 24 * 3600;
 
@@ -268,6 +279,7 @@ export const CONTROL_PLANE_API = {
   listDatabases: { method: "get", path: "/v1/databases" },
   getDatabase: { method: "get", path: "/v1/databases/{name}" },
   deleteDatabase: { method: "delete", path: "/v1/databases/{name}" },
+  importDatabaseFile: { method: "post", path: "/v1/databases/{name}/import" },
   updateDatabase: { method: "patch", path: "/v1/databases/{name}" },
   databaseUsage: { method: "get", path: "/v1/databases/{name}/usage" },
   mintToken: { method: "post", path: "/v1/databases/{name}/tokens" },

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   INVALID_NAME: { status: 400, title: "The name is not allowed" },
   SQL_ERROR: { status: 400, title: "The SQL statement failed" },
   SQL_SYNTAX_ERROR: { status: 400, title: "The SQL statement could not be parsed" },
+  INVALID_DATABASE_FILE: { status: 400, title: "The file is not a usable SQLite database" },
   UNAUTHORIZED: { status: 401, title: "Missing or invalid credentials" },
   FORBIDDEN: { status: 403, title: "The credentials do not allow this" },
   READ_ONLY: { status: 403, title: "The token only allows reading" },

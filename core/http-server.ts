@@ -59,3 +59,24 @@ export function endRawSocket(socket: Duplex, response: string): void {
   socket.once("finish", () => socket.destroy());
   socket.end(response);
 }
+
+/**
+ * A tighter arrival bound for most routes of a server whose `requestTimeout` is long for a few
+ * (uploads): a request `exempt` does not cover that is still arriving after `ms` has its
+ * connection closed, as Node's own timeout would.
+ */
+export function boundRequestArrival(
+  server: Server,
+  ms: number,
+  exempt: (req: IncomingMessage) => boolean,
+): void {
+  server.prependListener("request", (req: IncomingMessage) => {
+    if (exempt(req)) return;
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, ms);
+    timer.unref();
+    req.once("end", () => clearTimeout(timer));
+    req.once("close", () => clearTimeout(timer));
+  });
+}

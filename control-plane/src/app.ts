@@ -9,6 +9,7 @@ import { throttleFailedAuth } from "../../core/throttle-middleware";
 import type { AccessControl } from "./access-control";
 import type { ApiKeys } from "./api-keys";
 import type { AuditLog } from "./audit-log";
+import type { FileImporter } from "./files/file-importer";
 import type { DatabaseManager } from "./manager";
 import type { ControlPlaneMetrics } from "./metrics";
 import * as audit from "./routes/audit";
@@ -16,6 +17,7 @@ import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
 import * as createDatabase from "./routes/databases/create";
 import * as deleteDatabase from "./routes/databases/delete";
 import * as getDatabase from "./routes/databases/get";
+import * as importDatabaseFile from "./routes/databases/import-file";
 import * as listDatabases from "./routes/databases/list";
 import * as resolveDatabase from "./routes/databases/resolve";
 import * as revokeTokens from "./routes/databases/revoke-tokens";
@@ -38,6 +40,7 @@ const ROUTES = [
   getDatabase,
   updateDatabase,
   deleteDatabase,
+  importDatabaseFile,
   databaseUsage,
   resolveDatabase,
   createToken,
@@ -54,6 +57,7 @@ const ROUTES = [
 /** The control plane's HTTP API (internal: the functions and operators call it). */
 export function buildControlPlaneApp(deps: {
   manager: DatabaseManager;
+  files: FileImporter;
   access: AccessControl;
   keys: ApiKeys;
   audit: AuditLog;
@@ -105,6 +109,7 @@ export function buildControlPlaneApp(deps: {
   app.use(throttleFailedAuth(new AuthFailureThrottle(deps.authThrottle), clientOf));
   app.use(async (c, next) => {
     c.set("manager", deps.manager);
+    c.set("files", deps.files);
     c.set("access", deps.access);
     c.set("keys", deps.keys);
     c.set("audit", deps.audit);

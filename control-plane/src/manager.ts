@@ -41,6 +41,15 @@ export interface ManagerEvents {
   purged?(name: string): void;
 }
 
+/** Fills a new database's directory before its worker first starts (see `create`). */
+export type DatabaseSeed = (target: {
+  /** Where the database file goes (its directories are not made yet). */
+  dbFile: string;
+  /** The database's own user, when DB-Forge runs as root. */
+  owner: { uid: number; gid: number } | null;
+  quotaBytes: number;
+}) => Promise<void>;
+
 /** Databases recovered at once after a restart (each waits for its worker's status). */
 const RECOVERY_CONCURRENCY = 32;
 
@@ -140,9 +149,23 @@ export class DatabaseManager {
     }
   }
 
+  /**
+   * Refuses a create that cannot succeed (bad name, taken name) before a caller spends time on
+   * it, such as receiving an upload; `create` checks again under the lock.
+   */
+  assertCreatable(name: string): void {
+    validateDatabaseName(name);
+    if (this.registry.get(name))
+      throw new DomainError("DATABASE_EXISTS", `A database named "${name}" already exists`);
+  }
+
+  /**
+   * Creates a database and starts its worker. `seed` fills its directory first (an imported or
+   * restored file) once the database has its uid: if it throws, nothing is created.
+   */
   async create(
     name: string,
-    options: { memoryMb?: number; quotaBytes?: number } = {},
+    options: { memoryMb?: number; quotaBytes?: number; seed?: DatabaseSeed } = {},
   ): Promise<DatabaseInfo> {
     validateDatabaseName(name);
     return this.locked(name, async () => {
@@ -157,6 +180,14 @@ export class DatabaseManager {
         if (!registered)
           throw new DomainError("DATABASE_EXISTS", `A database named "${name}" already exists`);
         mkdirSync(this.dataDir(name), { recursive: true });
+        if (options.seed) {
+          const record = this.mustGet(name);
+          await options.seed({
+            dbFile: this.dbFile(name),
+            owner: record.uid === null ? null : { uid: record.uid, gid: record.uid },
+            quotaBytes: this.quotaOf(record),
+          });
+        }
         if (this.stopping) {
           throw new DomainError(
             "WORKER_UNAVAILABLE",
@@ -450,6 +481,11 @@ export class DatabaseManager {
 
   private dataDir(name: string): string {
     return join(this.options.dataRoot, name);
+  }
+
+  /** The database's SQLite file (the sqld image's layout). */
+  private dbFile(name: string): string {
+    return join(this.dataDir(name), SQLD_DB_DIR, "dbs", "default", "data");
   }
 
   private mustGet(name: string): DatabaseRecord {

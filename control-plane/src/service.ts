@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import Dockerode from "dockerode";
 import { destination, pino } from "pino";
-import { httpServerOptions, refuseTunnels } from "../../core/http-server";
+import { boundRequestArrival, httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { selectEngine } from "../../core/sqlite/index";
 import { AccessControl } from "./access-control";
 import { loadAdminToken } from "./admin-token";
@@ -16,6 +16,7 @@ import { DockerDriver } from "./drivers/docker";
 import { ProcessDriver } from "./drivers/process";
 import type { WorkerDriver } from "./drivers/types";
 import type { ControlPlaneConfig } from "./env";
+import { FileImporter } from "./files/file-importer";
 import { assertNotWritableByWorkers, secureDataRoot, workerUidRange } from "./isolation";
 import { KeyRing } from "./keys";
 import { DatabaseManager } from "./manager";
@@ -40,6 +41,12 @@ export interface RunningControlPlane {
  * request's arrival only; a resolve that starts a worker may take longer to answer.)
  */
 export const CONTROL_PLANE_TIMEOUTS = { headersMs: 5_000, requestMs: 10_000 };
+
+/**
+ * Database file uploads (import) stream for as long as their size needs; the headers still
+ * have to arrive within `headersMs`, and every other route takes small JSON bodies.
+ */
+const UPLOAD_REQUEST_MS = 30 * 60_000;
 
 /** Everything the control plane keeps for itself lives here, away from database directories. */
 export const STATE_DIR = ".control-plane";
@@ -114,8 +121,16 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     { level: config.DBFORGE_LOG_LEVEL, base: { service: "control-plane" } },
     destination({ dest: 1, sync: false }),
   );
+  const files = new FileImporter(manager, {
+    uploadsDir: join(stateDir, "uploads"),
+    workerBundle: resolve(config.DBFORGE_WORKER_BUNDLE),
+    workerEnv,
+    defaultQuotaBytes: config.DBFORGE_DEFAULT_QUOTA,
+    checkTimeoutMs: 10 * 60_000,
+  });
   const app = buildControlPlaneApp({
     manager,
+    files,
     access: new AccessControl(admin.token, apiKeys, config.DBFORGE_METRICS_TOKEN),
     keys: apiKeys,
     audit,
@@ -135,12 +150,22 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
         fetch: app.fetch,
         hostname: config.listen.host,
         port: config.listen.port,
-        serverOptions: httpServerOptions(CONTROL_PLANE_TIMEOUTS),
+        serverOptions: httpServerOptions({
+          ...CONTROL_PLANE_TIMEOUTS,
+          requestMs: UPLOAD_REQUEST_MS,
+        }),
       },
       () => ready(s),
     );
   });
   refuseTunnels(server as Server);
+  boundRequestArrival(server as Server, CONTROL_PLANE_TIMEOUTS.requestMs, isUpload);
+  // An upload refused before its body was read (a taken name, no access, over quota) leaves
+  // the rest of the body on the connection: close it after the answer, or the caller's next
+  // request on the same kept-alive connection would fail.
+  (server as Server).prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (isUpload(req)) res.setHeader("Connection", "close");
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.listen.port;
   return {
@@ -160,6 +185,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       log.flush();
     },
   };
+}
+
+/** Requests whose body is a database file (they may take as long as its size needs). */
+function isUpload(req: IncomingMessage): boolean {
+  return req.method === "POST" && /^\/v1\/databases\/[^/?]+\/import(?:\?|$)/.test(req.url ?? "");
 }
 
 function createDriver(

@@ -927,12 +927,19 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a database from a SQL dump (streamed)
-         * @description The body (`Content-Type: application/sql`) is read as it arrives and run in order, in transactions of 500 statements; transaction control in the dump is left to those. If any statement fails, the database is deleted again: nothing is created, and the error names the statement. Up to IMPORT_MAX_BYTES (1 GiB) and the database's quota. Needs databases:create.
+         * Create a database from a SQL dump or a SQLite file (streamed)
+         * @description `Content-Type: application/sql`: the dump is read as it arrives and run in order, in transactions of 500 statements; transaction control in the dump is left to those. If any statement fails, the database is deleted again: nothing is created, and the error names the statement.
+         *
+         *     `Content-Type: application/vnd.sqlite3`: a database file, checked before it is used (header, whole pages, PRAGMA integrity_check, the quota): a bad one gets INVALID_DATABASE_FILE (400), one over the quota PAYLOAD_TOO_LARGE (413), and nothing is created. The new database runs in WAL mode.
+         *
+         *     Up to IMPORT_MAX_BYTES (1 GiB) and the database's quota (`quotaBytes`, default the server's). Needs databases:create.
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    memoryMb?: number;
+                    quotaBytes?: number;
+                };
                 header?: never;
                 path: {
                     /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
@@ -943,6 +950,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/sql": string;
+                    "application/vnd.sqlite3": string;
                 };
             };
             responses: {
@@ -3268,7 +3276,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL" | "QUOTA_EXCEEDED";
+            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "INVALID_DATABASE_FILE" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL" | "QUOTA_EXCEEDED";
             instance?: string;
             requestId?: string;
         };

@@ -1,5 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bearerOf } from "../../core/bearer";
+import { NewDatabaseQuerySchema, SQLITE_MEDIA_TYPE } from "../../core/control-plane-api";
 import { ApiError } from "../../core/errors";
 import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
 import {
@@ -23,16 +24,20 @@ const BATCH = 500;
 
 export const route = createRoute({
   ...manifestRoute("databases/import"),
-  summary: "Create a database from a SQL dump (streamed)",
+  summary: "Create a database from a SQL dump or a SQLite file (streamed)",
   description:
-    "The body (`Content-Type: application/sql`) is read as it arrives and run in order, in transactions of 500 statements; transaction control in the dump is left to those. If any statement fails, the database is deleted again: nothing is created, and the error names the statement. Up to IMPORT_MAX_BYTES (1 GiB) and the database's quota. Needs databases:create.",
+    "`Content-Type: application/sql`: the dump is read as it arrives and run in order, in transactions of 500 statements; transaction control in the dump is left to those. If any statement fails, the database is deleted again: nothing is created, and the error names the statement.\n\n`Content-Type: application/vnd.sqlite3`: a database file, checked before it is used (header, whole pages, PRAGMA integrity_check, the quota): a bad one gets INVALID_DATABASE_FILE (400), one over the quota PAYLOAD_TOO_LARGE (413), and nothing is created. The new database runs in WAL mode.\n\nUp to IMPORT_MAX_BYTES (1 GiB) and the database's quota (`quotaBytes`, default the server's). Needs databases:create.",
   tags: ["Databases"],
   security: bearerSecurity,
   request: {
     params: z.object({ name: DatabaseNameParam }),
+    query: NewDatabaseQuerySchema,
     body: {
       required: true,
-      content: { "application/sql": { schema: z.string().openapi({ format: "binary" }) } },
+      content: {
+        "application/sql": { schema: z.string().openapi({ format: "binary" }) },
+        [SQLITE_MEDIA_TYPE]: { schema: z.string().openapi({ format: "binary" }) },
+      },
     },
   },
   responses: {
@@ -46,20 +51,24 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, FunctionsEnv> = async (c) => {
   const { name } = c.req.valid("param");
+  const settings = c.req.valid("query");
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/sql") {
+  if (type !== "application/sql" && type !== SQLITE_MEDIA_TYPE) {
     throw new ApiError(
       "UNSUPPORTED_MEDIA_TYPE",
-      type === "application/vnd.sqlite3"
-        ? "Importing a database file is not supported yet: send a SQL dump as application/sql"
-        : "Send the dump as Content-Type: application/sql",
+      `Send a SQL dump as application/sql or a database file as ${SQLITE_MEDIA_TYPE}`,
     );
   }
   const body = c.req.raw.body;
   if (!body) throw new ApiError("BAD_REQUEST", "The request has no body");
   const controlPlane = c.get("controlPlane");
   const bearer = bearerOf(c);
-  await controlPlane.createDatabase(bearer, { name });
+  if (type === SQLITE_MEDIA_TYPE) {
+    // The control plane has the files: the body goes there as it arrives.
+    const info = await controlPlane.importDatabaseFile(bearer, name, body, settings);
+    return c.json(publicDatabase(c, info), 201);
+  }
+  await controlPlane.createDatabase(bearer, { name, ...settings });
   let applied = 0;
   try {
     await withDatabase(callerOf(c), name, async ({ client }) => {

@@ -12,7 +12,9 @@ import {
   type DatabaseUsage,
   type MintedToken,
   type MintTokenRequest,
+  type NewDatabaseQuery,
   type Resolved,
+  SQLITE_MEDIA_TYPE,
   type UpdateDatabaseRequest,
   type UsageSummary,
   type WhoAmI,
@@ -54,6 +56,25 @@ export class ControlPlaneClient {
 
   async deleteDatabase(bearer: string | undefined, name: string): Promise<void> {
     await this.call("deleteDatabase", bearer, name);
+  }
+
+  /** Streams a SQLite file to the control plane, which checks it and creates the database. */
+  importDatabaseFile(
+    bearer: string | undefined,
+    name: string,
+    file: ReadableStream<Uint8Array>,
+    query: NewDatabaseQuery,
+  ): Promise<DatabaseInfo> {
+    return this.call(
+      "importDatabaseFile",
+      bearer,
+      name,
+      new StreamedBody(file, SQLITE_MEDIA_TYPE),
+      {
+        memoryMb: query.memoryMb?.toString(),
+        quotaBytes: query.quotaBytes?.toString(),
+      },
+    );
   }
 
   mintToken(
@@ -130,14 +151,19 @@ export class ControlPlaneClient {
     const headers: Record<string, string> = {};
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (this.clientAddress) headers[CLIENT_ADDRESS_HEADER] = this.clientAddress;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined)
+      headers["Content-Type"] = body instanceof StreamedBody ? body.type : "application/json";
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+        ...(body === undefined
+          ? {}
+          : body instanceof StreamedBody
+            ? { body: body.stream, duplex: "half" }
+            : { body: JSON.stringify(body) }),
+      } as RequestInit);
     } catch (err) {
       throw new ApiError(
         "WORKER_UNAVAILABLE",
@@ -169,6 +195,14 @@ export class ControlPlaneClient {
       retryAfter ? { "Retry-After": retryAfter } : {},
     );
   }
+}
+
+/** A request body passed through as it arrives, instead of JSON. */
+class StreamedBody {
+  constructor(
+    readonly stream: ReadableStream<Uint8Array>,
+    readonly type: string,
+  ) {}
 }
 
 /**

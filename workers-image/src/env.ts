@@ -149,3 +149,16 @@ export function parsePoolEnv(env: NodeJS.ProcessEnv): {
   const slot = env.DBFORGE_POOL_SLOT;
   return { slot: slot ? slot : undefined, engine: parsed.DBFORGE_ENGINE };
 }
+
+/** The environment of `--check-file` (a one-shot check of an uploaded file, see ./main.ts). */
+export function parseCheckEnv(env: NodeJS.ProcessEnv): {
+  engine: "auto" | "pre" | "stable";
+  heapLimitBytes: number;
+} {
+  const parsed = z.pick(EnvSchema, { DBFORGE_ENGINE: true }).parse(env);
+  const heapMb = Number(env.DBFORGE_CHECK_HEAP_MB);
+  return {
+    engine: parsed.DBFORGE_ENGINE,
+    heapLimitBytes: (Number.isInteger(heapMb) && heapMb > 0 ? heapMb : 256) * 1024 * 1024,
+  };
+}

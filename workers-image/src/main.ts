@@ -13,8 +13,9 @@ import { mkdirSync } from "node:fs";
 import { runMain } from "../../core/run-main";
 import { selectEngine } from "../../core/sqlite/index";
 import { acquireWorkerLock } from "../../core/worker-lock";
+import { checkDatabaseFile } from "./engine/check-file";
 import { engineSandbox } from "./engine/database";
-import { parseEnv, parsePoolEnv } from "./env";
+import { parseCheckEnv, parseEnv, parsePoolEnv } from "./env";
 import { log, logLine, setLogLevel } from "./log";
 import { dropPrivileges } from "./privileges";
 import { rehearse } from "./rehearsal";
@@ -29,41 +30,56 @@ type PoolMessage =
 const pool = parsePoolEnv(process.env);
 const pooled = pool.slot !== undefined && process.send !== undefined;
 
-runMain(
-  "worker",
-  async (stop) => {
-    if (pooled) Object.assign(process.env, await claim());
-    const config = parseEnv(process.env);
-    setLogLevel(config.DBFORGE_LOG_LEVEL);
-    // Loaded before privileges are dropped: the worker's own user may not read node_modules.
-    const engine = selectEngine(config.DBFORGE_ENGINE);
-    dropPrivileges(config.runAs);
-    // Before anything touches the database: one worker per database, ever.
-    mkdirSync(config.SQLD_DB_PATH, { recursive: true });
-    acquireWorkerLock(config.SQLD_DB_PATH);
-    const worker = await startWorker(config, { onIdle: () => stop("idle") });
-    const { host } = config.SQLD_HTTP_LISTEN_ADDR;
-    // Always written, whatever the level: the drivers read the port from this line.
-    console.log(
-      logLine("info", "listening", {
-        addr: `${host}:${worker.port}`,
-        db: config.dbFile,
-        auth: Boolean(config.jwtKey),
-        engine: `${engine.name} (libsql-js ${engine.version})`,
-      }),
-    );
-    if (pooled) {
-      send({ type: "listening", port: worker.port });
-      process.disconnect?.();
-    }
-    return { stop: () => worker.shutdown() };
-  },
-  {
-    // The control plane reads this line to tell an idle stop from a crash.
-    stopMessage: (reason) =>
-      logLine("info", reason === "idle" ? "idle shutdown" : "shutting down", { reason }),
-  },
-);
+/** Flag of the one-shot mode the control plane uses to check an uploaded file (engine/check-file.ts). */
+const CHECK_FILE = "--check-file";
+
+if (process.argv[2] === CHECK_FILE) checkFileAndExit(process.argv[3] ?? "");
+else serve();
+
+function checkFileAndExit(path: string): void {
+  const config = parseCheckEnv(process.env);
+  selectEngine(config.engine);
+  process.umask(0o077);
+  process.stdout.write(`${JSON.stringify(checkDatabaseFile(path, config.heapLimitBytes))}\n`);
+}
+
+function serve(): void {
+  runMain(
+    "worker",
+    async (stop) => {
+      if (pooled) Object.assign(process.env, await claim());
+      const config = parseEnv(process.env);
+      setLogLevel(config.DBFORGE_LOG_LEVEL);
+      // Loaded before privileges are dropped: the worker's own user may not read node_modules.
+      const engine = selectEngine(config.DBFORGE_ENGINE);
+      dropPrivileges(config.runAs);
+      // Before anything touches the database: one worker per database, ever.
+      mkdirSync(config.SQLD_DB_PATH, { recursive: true });
+      acquireWorkerLock(config.SQLD_DB_PATH);
+      const worker = await startWorker(config, { onIdle: () => stop("idle") });
+      const { host } = config.SQLD_HTTP_LISTEN_ADDR;
+      // Always written, whatever the level: the drivers read the port from this line.
+      console.log(
+        logLine("info", "listening", {
+          addr: `${host}:${worker.port}`,
+          db: config.dbFile,
+          auth: Boolean(config.jwtKey),
+          engine: `${engine.name} (libsql-js ${engine.version})`,
+        }),
+      );
+      if (pooled) {
+        send({ type: "listening", port: worker.port });
+        process.disconnect?.();
+      }
+      return { stop: () => worker.shutdown() };
+    },
+    {
+      // The control plane reads this line to tell an idle stop from a crash.
+      stopMessage: (reason) =>
+        logLine("info", reason === "idle" ? "idle shutdown" : "shutting down", { reason }),
+    },
+  );
+}
 
 /** Waits for the database's environment; exits if the control plane goes away first. */
 async function claim(): Promise<Record<string, string>> {

@@ -6,6 +6,7 @@ import type { Permission } from "../../../core/permissions";
 import type { AccessControl, Principal } from "../access-control";
 import type { ApiKeys } from "../api-keys";
 import type { AuditAction, AuditLog } from "../audit-log";
+import type { FileImporter } from "../files/file-importer";
 import type { DatabaseManager } from "../manager";
 import type { ControlPlaneMetrics } from "../metrics";
 import type { UsageLedger } from "../usage-ledger";
@@ -14,6 +15,7 @@ import type { UsageLedger } from "../usage-ledger";
 export interface ControlPlaneEnv {
   Variables: {
     manager: DatabaseManager;
+    files: FileImporter;
     access: AccessControl;
     keys: ApiKeys;
     audit: AuditLog;
