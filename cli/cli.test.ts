@@ -133,6 +133,35 @@ test("import runs a SQL dump in chunks with a progress bar", async () => {
   expect(JSON.parse(after.stdout).rows).toEqual([[0]]);
 });
 
+test("backups, restore to an instant and fork from the command line", async () => {
+  await dbforge(["db", "create", "cli-bk"]);
+  await dbforge(["query", "cli-bk", "CREATE TABLE t (v)"]);
+  await dbforge(["query", "cli-bk", "INSERT INTO t VALUES ('before')"]);
+  const made = await dbforge(["backups", "cli-bk", "create", "--json"]);
+  expect(made.code, made.stderr).toBe(0);
+  const backup = JSON.parse(made.stdout) as { id: string };
+  const listed = await dbforge(["backups", "cli-bk"]);
+  expect(listed.stdout).toContain(backup.id);
+  expect(listed.stdout).toContain("current");
+  expect(listed.stderr).toContain("restorable from");
+  await new Promise((r) => setTimeout(r, 300));
+  const between = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 300));
+  await dbforge(["query", "cli-bk", "INSERT INTO t VALUES ('after')"]);
+  const restored = await dbforge(["restore", "cli-bk", "--time", between, "--as", "cli-bk-then"]);
+  expect(restored.code, restored.stderr).toBe(0);
+  expect(restored.stdout).toContain(`cli-bk-then restored to`);
+  const then = await dbforge(["query", "cli-bk-then", "SELECT v FROM t", "--json"]);
+  expect(JSON.parse(then.stdout).rows).toEqual([["before"]]);
+  const forked = await dbforge(["fork", "cli-bk", "cli-bk-fork"]);
+  expect(forked.code, forked.stderr).toBe(0);
+  const fork = await dbforge(["query", "cli-bk-fork", "SELECT v FROM t ORDER BY rowid", "--json"]);
+  expect(JSON.parse(fork.stdout).rows).toEqual([["before"], ["after"]]);
+  const bad = await dbforge(["restore", "cli-bk", "--time", "2001-01-01T00:00:00Z"]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain("RESTORE_POINT_UNAVAILABLE");
+});
+
 test("import of a .db file creates the database from it, with a progress bar; a bad file creates nothing", async () => {
   const file = join(stack.cp.dataDir, "cli.db");
   execFileSync("sqlite3", [

@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { CliError } from "./api";
 import { auditCommand } from "./commands/audit";
+import { backupsCommand, forkCommand, restoreCommand } from "./commands/backups";
 import { dbCommand } from "./commands/db";
 import { exportCommand } from "./commands/export";
 import { importCommand } from "./commands/import";
@@ -28,8 +29,13 @@ Commands:
   query <db> "SQL"                run SQL and print the results [--params JSON] [--json]
   shell <db>                      interactive SQL shell
   import <db> <file.sql>          run a SQL file, with a progress bar [--quiet]
+  import <db> <file.db>           create a database from a SQLite file (checked first)
   export <db> > dump.sql          the database as a SQL dump (schema, rows, indexes, triggers)
                                   [--format sqlite] for a copy of the database file
+  backups <db> [create|delete ID] list a database's backups, take one now, delete one
+  restore <db> --time T [--as N]  restore to an instant (ISO 8601, Unix ms, 5m/2h/1d ago);
+                                  --backup ID for a backup; --as: into a new database
+  fork <db> <new> [--time T]      a new database from a snapshot now (or of an instant)
   keys create <name> --role R     create an API key (owner|admin|developer|viewer)
                                   [--databases 'app-*,shop'] (default: every database)
   keys list                       list API keys
@@ -69,6 +75,9 @@ async function main(argv: string[]): Promise<void> {
       to: { type: "string" },
       limit: { type: "string" },
       format: { type: "string" },
+      backup: { type: "string" },
+      time: { type: "string" },
+      as: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -109,6 +118,20 @@ async function main(argv: string[]): Promise<void> {
       return shellCommand(config, args);
     case "import":
       return importCommand(config, args, { quiet: values.quiet });
+    case "backups":
+      return backupsCommand(config, args, { json: values.json });
+    case "restore":
+      return restoreCommand(config, args, {
+        json: values.json,
+        ...(values.backup ? { backup: values.backup } : {}),
+        ...(values.time ? { time: values.time } : {}),
+        ...(values.as ? { as: values.as } : {}),
+      });
+    case "fork":
+      return forkCommand(config, args, {
+        json: values.json,
+        ...(values.time ? { time: values.time } : {}),
+      });
     case "export":
       return exportCommand(config, args, values.format ? { format: values.format } : {});
     case "keys":

@@ -20,9 +20,13 @@ describe("controlPlanePath", () => {
 
   test("every route with a name has exactly one {name}; the others none", () => {
     for (const [route, { path }] of Object.entries(CONTROL_PLANE_API)) {
-      const filled = controlPlanePath(route as ControlPlaneRoute, "x");
+      // A database's sub-resource ({name} and {id}) takes both.
+      const filled = controlPlanePath(route as ControlPlaneRoute, "x", "y");
       expect(filled.includes("{")).toBe(false);
       expect(path.split("{name}").length - 1).toBe(path.startsWith("/v1/databases/") ? 1 : 0);
     }
+    expect(controlPlanePath("deleteBackup", "a b", "1/2")).toBe(
+      "/v1/databases/a%20b/backups/1%2F2",
+    );
   });
 });

@@ -65,10 +65,39 @@ export const CreateDatabaseSchema = z.object({
   }),
 });
 
+export const BackupScheduleSchema = z
+  .object({
+    intervalS: z
+      .number()
+      .int()
+      .min(60)
+      .max(366 * 86_400)
+      .openapi({
+        description:
+          "A new backup (base) this often, in seconds; changes in between are archived continuously",
+      }),
+    keep: z.number().int().min(1).max(1000).openapi({ description: "At most this many backups" }),
+    maxAgeS: z
+      .number()
+      .int()
+      .min(60)
+      .max(10 * 366 * 86_400)
+      .openapi({
+        description: "Backups older than this (seconds) are pruned; the newest is always kept",
+      }),
+  })
+  .openapi("BackupSchedule");
+
+export type BackupSchedule = z.infer<typeof BackupScheduleSchema>;
+
 export const UpdateDatabaseSchema = z
   .object({
     quotaBytes: QuotaBytesSchema.nullable().optional().openapi({
       description: "A new quota in bytes; null: back to the server's default",
+    }),
+    backupSchedule: BackupScheduleSchema.partial().nullable().optional().openapi({
+      description:
+        "The database's own backup schedule and retention (what it omits, and null, take the server's defaults)",
     }),
   })
   .openapi("UpdateDatabaseRequest");
@@ -76,6 +105,65 @@ export const UpdateDatabaseSchema = z
 export type UpdateDatabaseRequest = z.infer<typeof UpdateDatabaseSchema>;
 
 export type CreateDatabaseRequest = z.infer<typeof CreateDatabaseSchema>;
+
+export const BackupSchema = z
+  .object({
+    id: z.string(),
+    database: z.string(),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    sizeBytes: z.number().int().openapi({ description: "The database file's size" }),
+    sha256: z.string().openapi({ description: "SHA-256 of the database file (before encryption)" }),
+    engine: z.string().openapi({ description: "The engine and version that wrote it" }),
+    encryptedBytes: z.number().int(),
+    keyId: z.string().openapi({ description: "Which key encrypts it (a hash, not the key)" }),
+    target: z.string().openapi({ description: "local or s3" }),
+    current: z.boolean().openapi({
+      description: "Changes since are archived against this backup (it cannot be deleted)",
+    }),
+  })
+  .openapi("Backup");
+
+export type BackupInfo = z.infer<typeof BackupSchema>;
+
+export const BackupListSchema = z
+  .object({
+    schedule: BackupScheduleSchema,
+    /** The earliest instant a restore can go back to, and the latest (now, while archiving). */
+    restorableFrom: z.string().openapi({ format: "date-time" }).nullable(),
+    backups: z.array(BackupSchema),
+  })
+  .openapi("BackupList");
+
+export type BackupList = z.infer<typeof BackupListSchema>;
+
+export const RestoreRequestSchema = z
+  .object({
+    backupId: z.string().min(1).max(100).optional().openapi({ description: "Restore this backup" }),
+    timestamp: z.string().datetime({ offset: true }).optional().openapi({
+      description: "Or: the database as it was at this instant (RFC 3339), within retention",
+    }),
+    as: z.string().min(1).max(200).optional().openapi({
+      description: "Restore into a new database of this name and leave the source untouched",
+    }),
+  })
+  .refine((r) => (r.backupId === undefined) !== (r.timestamp === undefined), {
+    message: "Give either backupId or timestamp",
+  })
+  .openapi("RestoreRequest");
+
+export type RestoreRequest = z.infer<typeof RestoreRequestSchema>;
+
+export const ForkRequestSchema = z
+  .object({
+    name: z.string().min(1).max(200).openapi({ description: "The new database" }),
+    timestamp: z.string().datetime({ offset: true }).optional().openapi({
+      description:
+        "Fork the database as it was at this instant; default: now (a consistent snapshot)",
+    }),
+  })
+  .openapi("ForkRequest");
+
+export type ForkRequest = z.infer<typeof ForkRequestSchema>;
 
 /** A new database's settings, as query parameters of a request whose body is its data. */
 export const NewDatabaseQuerySchema = z.object({
@@ -280,6 +368,11 @@ export const CONTROL_PLANE_API = {
   getDatabase: { method: "get", path: "/v1/databases/{name}" },
   deleteDatabase: { method: "delete", path: "/v1/databases/{name}" },
   importDatabaseFile: { method: "post", path: "/v1/databases/{name}/import" },
+  createBackup: { method: "post", path: "/v1/databases/{name}/backups" },
+  listBackups: { method: "get", path: "/v1/databases/{name}/backups" },
+  deleteBackup: { method: "delete", path: "/v1/databases/{name}/backups/{id}" },
+  restoreDatabase: { method: "post", path: "/v1/databases/{name}/restore" },
+  forkDatabase: { method: "post", path: "/v1/databases/{name}/fork" },
   updateDatabase: { method: "patch", path: "/v1/databases/{name}" },
   databaseUsage: { method: "get", path: "/v1/databases/{name}/usage" },
   mintToken: { method: "post", path: "/v1/databases/{name}/tokens" },
@@ -297,7 +390,9 @@ export const CONTROL_PLANE_API = {
 export type ControlPlaneRoute = keyof typeof CONTROL_PLANE_API;
 
 /** A route's path with its one parameter (a database's name, a key's id) filled in, encoded. */
-export function controlPlanePath(route: ControlPlaneRoute, param?: string): string {
+export function controlPlanePath(route: ControlPlaneRoute, param?: string, id?: string): string {
   const { path } = CONTROL_PLANE_API[route];
-  return param === undefined ? path : path.replace(/\{(?:name|id)\}/, encodeURIComponent(param));
+  const named =
+    param === undefined ? path : path.replace(/\{(?:name|id)\}/, encodeURIComponent(param));
+  return id === undefined ? named : named.replace("{id}", encodeURIComponent(id));
 }

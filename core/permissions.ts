@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   "databases:update",
   "databases:read",
   "tokens:manage",
+  "backups:manage",
+  "backups:read",
   "data:write",
   "data:read",
   "usage:read",
@@ -30,14 +32,15 @@ export const RoleSchema = z.enum(ROLES);
 /**
  * - owner: everything, keys included (the bootstrap admin token is an owner key)
  * - admin: databases and their tokens, data, usage, audit and metrics; not keys
- * - developer: query, read and write the data of the databases in scope, see them and their usage
- * - viewer: read the data of the databases in scope, see them and their usage
+ * - developer: query, read and write the data of the databases in scope, see them, their usage
+ *   and their backups
+ * - viewer: read the data of the databases in scope, see them, their usage and their backups
  */
 const GRANTS: Record<Role, readonly Permission[]> = {
   owner: PERMISSIONS,
   admin: PERMISSIONS.filter((p) => p !== "keys:manage"),
-  developer: ["databases:read", "data:write", "data:read", "usage:read"],
-  viewer: ["databases:read", "data:read", "usage:read"],
+  developer: ["databases:read", "data:write", "data:read", "usage:read", "backups:read"],
+  viewer: ["databases:read", "data:read", "usage:read", "backups:read"],
 };
 
 /** Permissions about the whole installation: a scoped key never has them. */

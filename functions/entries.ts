@@ -1,21 +1,25 @@
 import type { RouteConfig } from "@hono/zod-openapi";
-
 /**
  * Every entry (one route each), by its id in ./route-table.ts. Hosts that run all functions in
  * one process (the Node host, the single wrangler worker) dispatch to these; under Miniflare each
  * entry is its own worker.
  */
 import * as auditLog from "./audit/list";
+import * as createBackup from "./backups/create";
+import * as deleteBackup from "./backups/delete";
+import * as listBackups from "./backups/list";
 import * as batch from "./data/batch";
 import * as exportDatabase from "./data/export";
 import * as query from "./data/query";
 import * as createDatabase from "./databases/create";
 import * as deleteDatabase from "./databases/delete";
 import * as databaseEvents from "./databases/events";
+import * as forkDatabase from "./databases/fork";
 import * as getDatabase from "./databases/get";
 import * as importDatabase from "./databases/import";
 import * as listDatabases from "./databases/list";
 import * as pruneDatabase from "./databases/prune";
+import * as restoreDatabase from "./databases/restore";
 import * as revokeTokens from "./databases/revoke-tokens";
 import * as spawnDatabase from "./databases/spawn";
 import * as createToken from "./databases/tokens";
@@ -66,6 +70,11 @@ export const ENTRY_MODULES: Record<string, EntryModule> = {
   "databases/revoke-tokens": revokeTokens,
   "databases/update": updateDatabase,
   "databases/import": importDatabase,
+  "databases/restore": restoreDatabase,
+  "databases/fork": forkDatabase,
+  "backups/create": createBackup,
+  "backups/list": listBackups,
+  "backups/delete": deleteBackup,
   "databases/usage": databaseUsage,
   "usage/summary": usageSummary,
   "databases/events": databaseEvents,

@@ -28,6 +28,11 @@ export const ROUTE_TABLE: RouteSpec[] = [
   { entry: "databases/update", method: "PATCH", path: "/admin/databases/{name}" },
   { entry: "databases/import", method: "POST", path: "/admin/databases/{name}/import" },
   { entry: "databases/usage", method: "GET", path: "/admin/databases/{name}/usage" },
+  { entry: "databases/restore", method: "POST", path: "/admin/databases/{name}/restore" },
+  { entry: "databases/fork", method: "POST", path: "/admin/databases/{name}/fork" },
+  { entry: "backups/create", method: "POST", path: "/admin/databases/{name}/backups" },
+  { entry: "backups/list", method: "GET", path: "/admin/databases/{name}/backups" },
+  { entry: "backups/delete", method: "DELETE", path: "/admin/databases/{name}/backups/{id}" },
   { entry: "databases/delete", method: "DELETE", path: "/admin/databases/{name}" },
   { entry: "databases/tokens", method: "POST", path: "/admin/databases/{name}/tokens" },
   {

@@ -9,17 +9,23 @@ import { throttleFailedAuth } from "../../core/throttle-middleware";
 import type { AccessControl } from "./access-control";
 import type { ApiKeys } from "./api-keys";
 import type { AuditLog } from "./audit-log";
+import type { BackupService } from "./backups/backup-service";
 import type { FileImporter } from "./files/file-importer";
 import type { DatabaseManager } from "./manager";
 import type { ControlPlaneMetrics } from "./metrics";
 import * as audit from "./routes/audit";
+import * as createBackup from "./routes/backups/create";
+import * as deleteBackup from "./routes/backups/delete";
+import * as listBackups from "./routes/backups/list";
 import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
 import * as createDatabase from "./routes/databases/create";
 import * as deleteDatabase from "./routes/databases/delete";
+import * as forkDatabase from "./routes/databases/fork";
 import * as getDatabase from "./routes/databases/get";
 import * as importDatabaseFile from "./routes/databases/import-file";
 import * as listDatabases from "./routes/databases/list";
 import * as resolveDatabase from "./routes/databases/resolve";
+import * as restoreDatabase from "./routes/databases/restore";
 import * as revokeTokens from "./routes/databases/revoke-tokens";
 import * as createToken from "./routes/databases/tokens";
 import * as updateDatabase from "./routes/databases/update";
@@ -41,6 +47,11 @@ const ROUTES = [
   updateDatabase,
   deleteDatabase,
   importDatabaseFile,
+  createBackup,
+  listBackups,
+  deleteBackup,
+  restoreDatabase,
+  forkDatabase,
   databaseUsage,
   resolveDatabase,
   createToken,
@@ -58,6 +69,7 @@ const ROUTES = [
 export function buildControlPlaneApp(deps: {
   manager: DatabaseManager;
   files: FileImporter;
+  backups: BackupService;
   access: AccessControl;
   keys: ApiKeys;
   audit: AuditLog;
@@ -110,6 +122,7 @@ export function buildControlPlaneApp(deps: {
   app.use(async (c, next) => {
     c.set("manager", deps.manager);
     c.set("files", deps.files);
+    c.set("backups", deps.backups);
     c.set("access", deps.access);
     c.set("keys", deps.keys);
     c.set("audit", deps.audit);

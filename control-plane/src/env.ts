@@ -131,6 +131,36 @@ const EnvSchema = z.object({
   DBFORGE_METRICS_TOKEN: z.string().min(16).optional(),
   /** Databases named in per-database metrics; the rest are summed as database="_other". */
   DBFORGE_METRICS_MAX_DATABASES: z.coerce.number().int().min(0).max(10_000).default(100),
+  /** on: workers archive their WAL and databases are backed up (point-in-time restore). */
+  DBFORGE_BACKUPS: z.enum(["on", "off"]).default("on"),
+  /** The local backup target (when no S3 bucket is set); default <data dir>/.backups. */
+  DBFORGE_BACKUP_DIR: z.string().min(1).optional(),
+  /** The AES-256 backup key: 64 hex digits or base64 of 32 bytes; or a file holding it. */
+  DBFORGE_BACKUP_KEY: z.string().min(1).optional(),
+  DBFORGE_BACKUP_KEY_FILE: z.string().min(1).optional(),
+  /** Backups go to this S3-compatible bucket instead of the local directory. */
+  DBFORGE_BACKUP_S3_BUCKET: z.string().min(1).optional(),
+  DBFORGE_BACKUP_S3_ENDPOINT: z.url().optional(),
+  DBFORGE_BACKUP_S3_REGION: z.string().min(1).default("us-east-1"),
+  DBFORGE_BACKUP_S3_PREFIX: z.string().default(""),
+  DBFORGE_BACKUP_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  DBFORGE_BACKUP_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style URLs (MinIO, s3rver, most self-hosted servers); default: on with an endpoint. */
+  DBFORGE_BACKUP_S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).optional(),
+  /** Defaults of every database's schedule: a new backup this often (seconds) … */
+  DBFORGE_BACKUP_INTERVAL_S: z.coerce.number().int().min(1).default(86_400),
+  /** … at most this many kept … */
+  DBFORGE_BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(30),
+  /** … none older than this (seconds): the point-in-time window. */
+  DBFORGE_BACKUP_MAX_AGE_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(30 * 86_400),
+  /** How often finished archive segments and new backups are shipped to the target. */
+  DBFORGE_BACKUP_SHIP_INTERVAL_MS: millis.default(5000),
+  /** Passed to every worker: an archive segment closes (and ships) after this long. */
+  DBFORGE_WAL_SEGMENT_MS: millis.optional(),
 });
 
 export type ControlPlaneConfig = z.output<typeof EnvSchema> & {

@@ -513,6 +513,38 @@ export class DatabaseManager {
     };
   }
 
+  /** The database's worker data directory (SQLD_DB_PATH: its file, WAL archive, usage). */
+  workerDir(name: string): string {
+    return join(this.dataDir(name), SQLD_DB_DIR);
+  }
+
+  /** The database file's path (it need not exist yet). */
+  databaseFile(name: string): string {
+    return this.dbFile(name);
+  }
+
+  /** The owner a database's files must have (its own uid, when DB-Forge runs as root). */
+  ownerOf(name: string): { uid: number; gid: number } | null {
+    const { uid } = this.mustGet(name);
+    return uid === null ? null : { uid, gid: uid };
+  }
+
+  /**
+   * Replaces a database's files while its worker is stopped: stops it (gracefully: its WAL is
+   * archived and checkpointed), runs `swap`, and starts it again, all under the database's
+   * lock so no request or health check sees the files half-swapped.
+   */
+  async replaceFiles(name: string, swap: () => Promise<void>): Promise<DatabaseInfo> {
+    return this.locked(name, async () => {
+      this.mustGet(name);
+      await this.driver.stop(name);
+      this.registry.update(name, { status: "stopped", url: null, workerId: null });
+      await swap();
+      await this.restart(this.mustGet(name), null);
+      return this.info(this.mustGet(name));
+    });
+  }
+
   /** Where a database's worker writes its usage counters (core/usage-file.ts). */
   usageFile(name: string): string {
     return join(this.dataDir(name), SQLD_DB_DIR, USAGE_FILE);

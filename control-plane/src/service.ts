@@ -12,6 +12,10 @@ import { loadAdminToken } from "./admin-token";
 import { API_KEYS_SCHEMA, ApiKeys } from "./api-keys";
 import { buildControlPlaneApp } from "./app";
 import { AUDIT_SCHEMA, AuditLog } from "./audit-log";
+import { BackupService } from "./backups/backup-service";
+import { BackupKey } from "./backups/encryption";
+import { BACKUP_SCHEDULE_SCHEMA, BackupSchedules } from "./backups/schedules";
+import { type BackupTarget, LocalTarget, S3Target } from "./backups/targets";
 import { DockerDriver } from "./drivers/docker";
 import { ProcessDriver } from "./drivers/process";
 import type { WorkerDriver } from "./drivers/types";
@@ -63,6 +67,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     API_KEYS_SCHEMA,
     AUDIT_SCHEMA,
     USAGE_SCHEMA,
+    BACKUP_SCHEDULE_SCHEMA,
   ]);
   const apiKeys = new ApiKeys(registry);
   const audit = new AuditLog(registry);
@@ -77,6 +82,9 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     workerEnv.DBFORGE_QUERY_TIMEOUT_MS = String(config.DBFORGE_QUERY_TIMEOUT_MS);
   if (config.DBFORGE_USAGE_FLUSH_MS)
     workerEnv.DBFORGE_USAGE_FLUSH_MS = String(config.DBFORGE_USAGE_FLUSH_MS);
+  if (config.DBFORGE_BACKUPS === "on") workerEnv.DBFORGE_WAL_ARCHIVE = "on";
+  if (config.DBFORGE_WAL_SEGMENT_MS)
+    workerEnv.DBFORGE_WAL_SEGMENT_MS = String(config.DBFORGE_WAL_SEGMENT_MS);
   const driver = createDriver(config, instanceId, stateDir, workerEnv);
   // The manager is made below; the metrics read its databases only when scraped.
   let managerRef: DatabaseManager | undefined;
@@ -121,16 +129,44 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     { level: config.DBFORGE_LOG_LEVEL, base: { service: "control-plane" } },
     destination({ dest: 1, sync: false }),
   );
+  const engineCheck = {
+    bundle: resolve(config.DBFORGE_WORKER_BUNDLE),
+    env: workerEnv,
+    timeoutMs: 10 * 60_000,
+  };
   const files = new FileImporter(manager, {
     uploadsDir: join(stateDir, "uploads"),
-    workerBundle: resolve(config.DBFORGE_WORKER_BUNDLE),
+    workerBundle: engineCheck.bundle,
     workerEnv,
     defaultQuotaBytes: config.DBFORGE_DEFAULT_QUOTA,
-    checkTimeoutMs: 10 * 60_000,
+    checkTimeoutMs: engineCheck.timeoutMs,
   });
+  const backups = new BackupService(
+    manager,
+    files,
+    backupTarget(config),
+    BackupKey.load(
+      config.DBFORGE_BACKUP_KEY,
+      config.DBFORGE_BACKUP_KEY_FILE,
+      join(stateDir, "backup-key"),
+    ),
+    new BackupSchedules(registry, {
+      intervalS: config.DBFORGE_BACKUP_INTERVAL_S,
+      keep: config.DBFORGE_BACKUP_KEEP,
+      maxAgeS: config.DBFORGE_BACKUP_MAX_AGE_S,
+    }),
+    {
+      workDir: join(stateDir, "backup-work"),
+      shipIntervalMs: config.DBFORGE_BACKUP_SHIP_INTERVAL_MS,
+      startTimeoutMs: 120_000,
+      engineCheck,
+    },
+  );
+  if (config.DBFORGE_BACKUPS === "on") backups.start();
   const app = buildControlPlaneApp({
     manager,
     files,
+    backups,
     access: new AccessControl(admin.token, apiKeys, config.DBFORGE_METRICS_TOKEN),
     keys: apiKeys,
     audit,
@@ -179,12 +215,31 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       await new Promise<void>((done) => server.close(() => done()));
       clearInterval(usageTimer);
       await manager.shutdown(config.stopWorkersOnExit);
+      // After the workers: their last segments ship on the next start.
+      await backups.stop();
       for (const db of manager.list()) foldUsage(db.name);
       driver.close?.();
       registry.close();
       log.flush();
     },
   };
+}
+
+function backupTarget(config: ControlPlaneConfig): BackupTarget {
+  if (!config.DBFORGE_BACKUP_S3_BUCKET)
+    return new LocalTarget(config.DBFORGE_BACKUP_DIR ?? join(config.dataDir, ".backups"));
+  const endpoint = config.DBFORGE_BACKUP_S3_ENDPOINT;
+  const { DBFORGE_BACKUP_S3_ACCESS_KEY_ID: id, DBFORGE_BACKUP_S3_SECRET_ACCESS_KEY: secret } =
+    config;
+  return new S3Target({
+    bucket: config.DBFORGE_BACKUP_S3_BUCKET,
+    prefix: config.DBFORGE_BACKUP_S3_PREFIX,
+    region: config.DBFORGE_BACKUP_S3_REGION,
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle:
+      (config.DBFORGE_BACKUP_S3_FORCE_PATH_STYLE ?? String(Boolean(endpoint))) === "true",
+    ...(id && secret ? { credentials: { accessKeyId: id, secretAccessKey: secret } } : {}),
+  });
 }
 
 /** Requests whose body is a database file (they may take as long as its size needs). */

@@ -1052,6 +1052,513 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/databases/{name}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a database to a backup, or to any instant within retention
+         * @description `{backupId}` restores a backup as it was taken; `{timestamp}` the database as it was at that instant (the last commit at or before it), from the newest backup before it and the changes archived since. In place, the database's worker stops, its file is swapped atomically and it starts again (open transactions and connections end); with `as`, a new database is created from it and the source is untouched. RESTORE_POINT_UNAVAILABLE (422) before the oldest backup; BACKUP_KEY_MISMATCH (422) when the backups were encrypted under another key. Needs backups:manage (and databases:create for `as`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RestoreRequest"];
+                };
+            };
+            responses: {
+                /** @description Restored */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RestoreResult"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fork (branch) a database
+         * @description A new database from a consistent snapshot of this one, taken online while writes go on (one read transaction: every transaction is in it wholly or not at all), or, with `timestamp`, as it was at that instant. The two are independent from then on. Needs data:read on the source and databases:create on the fork.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ForkRequest"];
+                };
+            };
+            responses: {
+                /** @description The fork */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Database"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A database's backups, its schedule, and how far back it can be restored
+         * @description Newest first. Each backup records its size, SHA-256 and the engine that wrote it; `current` is the one the database's changes are archived against. `restorableFrom` is the earliest instant `POST …/restore` accepts. Needs backups:read.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Backups */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupList"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Back a database up now
+         * @description A new backup: a copy of the database file, taken online, encrypted (AES-256-GCM) and shipped to the backup target (a local directory or S3) before this answers. Every change after it is archived continuously, so the database can be restored to any instant from then on. Needs backups:manage.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Taken */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Backup"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/backups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a backup
+         * @description Its base and archived changes go: the database can no longer be restored to instants only it covered. The current backup (the one changes are archived against) cannot be deleted: BACKUP_IN_USE (409). Needs backups:manage.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
+                    name: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error (RFC 9457 problem details) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (RFC 9457 problem details) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/databases/{name}/usage": {
         parameters: {
             query?: never;
@@ -3276,7 +3783,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "INVALID_DATABASE_FILE" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL" | "QUOTA_EXCEEDED";
+            code: "BAD_REQUEST" | "INVALID_NAME" | "SQL_ERROR" | "SQL_SYNTAX_ERROR" | "INVALID_DATABASE_FILE" | "UNAUTHORIZED" | "FORBIDDEN" | "READ_ONLY" | "NOT_FOUND" | "DATABASE_NOT_FOUND" | "BACKUP_NOT_FOUND" | "TABLE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "DATABASE_EXISTS" | "TABLE_EXISTS" | "BACKUP_IN_USE" | "CONSTRAINT_VIOLATION" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "RESPONSE_TOO_LARGE" | "MEMORY_LIMIT_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "BACKUP_KEY_MISMATCH" | "BACKUP_CORRUPT" | "RESTORE_POINT_UNAVAILABLE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DOCKER_UNAVAILABLE" | "WORKER_IMAGE_MISSING" | "WORKER_START_FAILED" | "WORKER_UNAVAILABLE" | "PORT_EXHAUSTED" | "QUERY_TIMEOUT" | "DISK_FULL" | "QUOTA_EXCEEDED";
             instance?: string;
             requestId?: string;
         };
@@ -3310,6 +3817,78 @@ export interface components {
         UpdateDatabaseRequest: {
             /** @description A new quota in bytes; null: back to the server's default */
             quotaBytes?: number | null;
+            /** @description The database's own backup schedule and retention (what it omits, and null, take the server's defaults) */
+            backupSchedule?: {
+                /** @description A new backup (base) this often, in seconds; changes in between are archived continuously */
+                intervalS?: number;
+                /** @description At most this many backups */
+                keep?: number;
+                /** @description Backups older than this (seconds) are pruned; the newest is always kept */
+                maxAgeS?: number;
+            } | null;
+        };
+        RestoreResult: {
+            database: components["schemas"]["Database"];
+            /**
+             * Format: date-time
+             * @description The instant the database now reflects
+             */
+            restoredTo: string;
+            /** @description The backup it was rebuilt from */
+            backupId: string;
+        };
+        RestoreRequest: {
+            /** @description Restore this backup */
+            backupId?: string;
+            /**
+             * Format: date-time
+             * @description Or: the database as it was at this instant (RFC 3339), within retention
+             */
+            timestamp?: string;
+            /** @description Restore into a new database of this name and leave the source untouched */
+            as?: string;
+        };
+        ForkRequest: {
+            /** @description The new database */
+            name: string;
+            /**
+             * Format: date-time
+             * @description Fork the database as it was at this instant; default: now (a consistent snapshot)
+             */
+            timestamp?: string;
+        };
+        Backup: {
+            id: string;
+            database: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The database file's size */
+            sizeBytes: number;
+            /** @description SHA-256 of the database file (before encryption) */
+            sha256: string;
+            /** @description The engine and version that wrote it */
+            engine: string;
+            encryptedBytes: number;
+            /** @description Which key encrypts it (a hash, not the key) */
+            keyId: string;
+            /** @description local or s3 */
+            target: string;
+            /** @description Changes since are archived against this backup (it cannot be deleted) */
+            current: boolean;
+        };
+        BackupList: {
+            schedule: components["schemas"]["BackupSchedule"];
+            /** Format: date-time */
+            restorableFrom: string | null;
+            backups: components["schemas"]["Backup"][];
+        };
+        BackupSchedule: {
+            /** @description A new backup (base) this often, in seconds; changes in between are archived continuously */
+            intervalS: number;
+            /** @description At most this many backups */
+            keep: number;
+            /** @description Backups older than this (seconds) are pruned; the newest is always kept */
+            maxAgeS: number;
         };
         DatabaseUsage: {
             database: string;
@@ -3442,7 +4021,7 @@ export interface components {
              *     ]
              */
             databases: "*" | string[];
-            permissions: ("keys:manage" | "databases:create" | "databases:delete" | "databases:update" | "databases:read" | "tokens:manage" | "data:write" | "data:read" | "usage:read" | "audit:read" | "metrics:read")[];
+            permissions: ("keys:manage" | "databases:create" | "databases:delete" | "databases:update" | "databases:read" | "tokens:manage" | "backups:manage" | "backups:read" | "data:write" | "data:read" | "usage:read" | "audit:read" | "metrics:read")[];
         };
         QueryResult: {
             columns: string[];

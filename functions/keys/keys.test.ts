@@ -65,6 +65,15 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
         ["owner", "admin"],
       ],
       ["POST", `/admin/databases/${db}/tokens`, {}, "tokens:manage", ["owner", "admin"]],
+      ["GET", `/admin/databases/${db}/backups`, undefined, "backups:read", ROLES],
+      ["POST", `/admin/databases/${db}/backups`, undefined, "backups:manage", ["owner", "admin"]],
+      [
+        "POST",
+        `/admin/databases/${db}/restore`,
+        { timestamp: new Date().toISOString() },
+        "backups:manage",
+        ["owner", "admin"],
+      ],
       ["GET", "/admin/audit", undefined, "audit:read", ["owner", "admin"]],
       ["GET", "/admin/keys", undefined, "keys:manage", ["owner"]],
       ["POST", "/admin/keys", { name: "k", role: "viewer" }, "keys:manage", ["owner"]],
@@ -301,7 +310,7 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
       name: "viewer key",
       role: "viewer",
       databases: ["a-*"],
-      permissions: ["databases:read", "data:read", "usage:read"],
+      permissions: ["databases:read", "data:read", "usage:read", "backups:read"],
     });
     const admin = await rt().call("GET", "/admin/whoami");
     expect(((await admin.json()) as { role: string }).role).toBe("owner");

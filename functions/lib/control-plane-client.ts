@@ -2,6 +2,8 @@ import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import {
   type ApiKey,
   type AuditPage,
+  type BackupInfo,
+  type BackupList,
   CONTROL_PLANE_API,
   type ControlPlaneRoute,
   type CreateDatabaseRequest,
@@ -10,10 +12,12 @@ import {
   controlPlanePath,
   type DatabaseInfo,
   type DatabaseUsage,
+  type ForkRequest,
   type MintedToken,
   type MintTokenRequest,
   type NewDatabaseQuery,
   type Resolved,
+  type RestoreRequest,
   SQLITE_MEDIA_TYPE,
   type UpdateDatabaseRequest,
   type UsageSummary,
@@ -75,6 +79,30 @@ export class ControlPlaneClient {
         quotaBytes: query.quotaBytes?.toString(),
       },
     );
+  }
+
+  createBackup(bearer: string | undefined, name: string): Promise<BackupInfo> {
+    return this.call("createBackup", bearer, name);
+  }
+
+  listBackups(bearer: string | undefined, name: string): Promise<BackupList> {
+    return this.call("listBackups", bearer, name);
+  }
+
+  async deleteBackup(bearer: string | undefined, name: string, id: string): Promise<void> {
+    await this.call("deleteBackup", bearer, name, undefined, undefined, id);
+  }
+
+  restoreDatabase(
+    bearer: string | undefined,
+    name: string,
+    body: RestoreRequest,
+  ): Promise<{ database: DatabaseInfo; restoredTo: string; backupId: string }> {
+    return this.call("restoreDatabase", bearer, name, body);
+  }
+
+  forkDatabase(bearer: string | undefined, name: string, body: ForkRequest): Promise<DatabaseInfo> {
+    return this.call("forkDatabase", bearer, name, body);
   }
 
   mintToken(
@@ -142,12 +170,13 @@ export class ControlPlaneClient {
     param?: string,
     body?: unknown,
     query?: Record<string, string | undefined>,
+    id?: string,
   ): Promise<T> {
     const method = CONTROL_PLANE_API[route].method.toUpperCase();
     const search = new URLSearchParams(
       Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     ).toString();
-    const path = `${controlPlanePath(route, param)}${search ? `?${search}` : ""}`;
+    const path = `${controlPlanePath(route, param, id)}${search ? `?${search}` : ""}`;
     const headers: Record<string, string> = {};
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (this.clientAddress) headers[CLIENT_ADDRESS_HEADER] = this.clientAddress;

@@ -62,6 +62,13 @@ const EnvSchema = z.object({
   DBFORGE_MAX_CONNECTIONS: defaulted(z.coerce.number().check(z.int(), z.minimum(2)), 128),
   /** Open HTTP streams (batons) kept at once; past it the longest unused one without a transaction expires. */
   DBFORGE_MAX_STREAMS: defaulted(z.coerce.number().check(z.int(), z.minimum(16)), 4096),
+  /**
+   * on: every commit is copied from the WAL into <SQLD_DB_PATH>/dbforge-wal before any
+   * checkpoint (point-in-time restore, backups); tenants may then not checkpoint themselves.
+   */
+  DBFORGE_WAL_ARCHIVE: defaulted(z.enum(["on", "off"]), "off"),
+  /** An archive segment is closed (ready to ship) after this long once it holds a commit. */
+  DBFORGE_WAL_SEGMENT_MS: defaulted(millis, 10000),
   /** FULL: every acknowledged commit is on disk, even across power loss. */
   DBFORGE_SYNCHRONOUS: defaulted(z.enum(["FULL", "NORMAL"]), "FULL"),
   /** Largest request body accepted. */

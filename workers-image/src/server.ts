@@ -3,11 +3,15 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { parsePublicKeys } from "../../core/jwt";
+import { engine } from "../../core/sqlite/index";
+import { GENERATION_REQUEST_FILE, WAL_ARCHIVE_DIR } from "../../core/wal-archive";
 import { Authenticator } from "./auth/authenticator";
 import { Database } from "./engine/database";
 import { ResponseLimits } from "./engine/limits";
+import { WalArchiver, type WalArchiverOptions } from "./engine/wal-archiver";
 import { SQLITE_HEAP_SHARE, type WorkerConfig } from "./env";
 import { HttpStreams } from "./hrana/http-streams";
+import { log } from "./log";
 import type { WorkerContext } from "./transport/context";
 import { handleHttp, isPassiveRequest } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
@@ -31,6 +35,21 @@ export async function startWorker(
   config: WorkerConfig,
   hooks: WorkerHooks = {},
 ): Promise<RunningWorker> {
+  // Before the database opens: its set-up connection must not be the last to close while the
+  // WAL holds frames the archive has not taken (SQLite checkpoints on the last close).
+  const archiver =
+    config.DBFORGE_WAL_ARCHIVE === "on"
+      ? openArchiver({
+          dbFile: config.dbFile,
+          dir: join(config.SQLD_DB_PATH, WAL_ARCHIVE_DIR),
+          requestFile: join(config.SQLD_DB_PATH, GENERATION_REQUEST_FILE),
+          engine: `${engine().name} ${engine().version}`,
+          segmentMaxBytes: 16 * 1024 * 1024,
+          segmentMaxAgeMs: config.DBFORGE_WAL_SEGMENT_MS,
+          checkpointFrames: 1000,
+          pollMs: 100,
+        })
+      : undefined;
   const db = Database.open({
     path: config.dbFile,
     queryTimeoutMs: config.DBFORGE_QUERY_TIMEOUT_MS,
@@ -47,6 +66,7 @@ export async function startWorker(
     ...(config.DBFORGE_MAX_DB_BYTES === undefined
       ? {}
       : { maxDbBytes: config.DBFORGE_MAX_DB_BYTES }),
+    walArchived: archiver !== undefined,
   });
   const usageFile = new UsageFileWriter(
     db.usage,
@@ -76,7 +96,10 @@ export async function startWorker(
     if (!isPassiveRequest(req.url)) lastActivity = Date.now();
     inFlight++;
     if (shuttingDown) res.setHeader("Connection", "close");
-    res.on("close", () => inFlight--);
+    res.on("close", () => {
+      inFlight--;
+      archiver?.poke();
+    });
     void handleHttp(ctx, req, res);
   });
   server.on("upgrade", (req, socket, head) => {
@@ -132,11 +155,26 @@ export async function startWorker(
       ctx.streams.close();
       await waitUntil(() => db.activeConnections === 0, deadline);
       db.close();
+      await archiver?.close();
       usageFile.close();
       db.checkpoint();
       for (const s of servers) s.closeAllConnections();
     },
   };
+}
+
+/**
+ * The WAL archiver, or none when it cannot start (a full disk): the database is then served
+ * without point-in-time history (checkpoints as usual) rather than not at all, and the next
+ * start begins a new archive generation.
+ */
+function openArchiver(options: WalArchiverOptions): WalArchiver | undefined {
+  try {
+    return new WalArchiver(options);
+  } catch (err) {
+    log("error", "the WAL archive could not start; serving without it", { error: String(err) });
+    return undefined;
+  }
 }
 
 function listen(server: Server, addr: { host: string; port: number }): Promise<void> {

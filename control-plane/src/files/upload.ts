@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { DomainError } from "../../../core/errors";
 
 /**
- * Writes a streamed request body to a new private file in `dir`, refusing it as soon as it
- * passes `maxBytes` (PAYLOAD_TOO_LARGE with `limitMessage`); a body that breaks off midway is
- * BAD_REQUEST. Nothing is left behind on failure.
+ * Writes a streamed request body to a new private file in `dir`. Past `maxBytes` it is refused
+ * (PAYLOAD_TOO_LARGE with `limitMessage`), but only once the rest has been read and dropped:
+ * a caller still sending (the functions stream what their client sends) would otherwise fail
+ * to read the answer. A body that breaks off midway is BAD_REQUEST. Nothing is left behind.
  */
 export async function receiveUpload(
   body: ReadableStream<Uint8Array>,
@@ -19,25 +18,44 @@ export async function receiveUpload(
 ): Promise<{ path: string; size: number }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `upload-${randomBytes(8).toString("hex")}`);
+  const file = await open(path, "w", 0o600);
   let size = 0;
-  const counted = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      if (size > maxBytes) done(new DomainError("PAYLOAD_TOO_LARGE", limitMessage));
-      else done(null, chunk);
-    },
-  });
   try {
-    await pipeline(
-      Readable.fromWeb(body as WebReadableStream<Uint8Array>),
-      counted,
-      createWriteStream(path, { mode: 0o600 }),
-    );
+    const reader = body.getReader();
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw new DomainError("BAD_REQUEST", "The request body could not be read to its end");
+      }
+      if (chunk.done) break;
+      size += chunk.value.length;
+      if (size <= maxBytes) await file.write(chunk.value);
+    }
+    if (size > maxBytes) throw new DomainError("PAYLOAD_TOO_LARGE", limitMessage);
+    await file.sync();
   } catch (err) {
+    await file.close();
     rmSync(path, { force: true });
-    if (err instanceof DomainError) throw err;
-    if ((err as NodeJS.ErrnoException).code === "ENOSPC") throw err;
-    throw new DomainError("BAD_REQUEST", "The request body could not be read to its end");
+    throw err;
   }
+  await file.close();
   return { path, size };
+}
+
+/**
+ * Reads what is left of a refused upload and drops it, for at most `withinMs` (then gives up,
+ * and the connection closes): the caller then reads the refusal instead of a broken pipe.
+ */
+export async function discardRest(body: ReadableStream<Uint8Array> | null, withinMs: number) {
+  if (!body || body.locked) return;
+  const reader = body.getReader();
+  const deadline = Date.now() + withinMs;
+  try {
+    while (Date.now() < deadline) if ((await reader.read()).done) return;
+    await reader.cancel();
+  } catch {
+    // broken off: nothing left to read
+  }
 }

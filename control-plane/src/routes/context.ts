@@ -6,6 +6,7 @@ import type { Permission } from "../../../core/permissions";
 import type { AccessControl, Principal } from "../access-control";
 import type { ApiKeys } from "../api-keys";
 import type { AuditAction, AuditLog } from "../audit-log";
+import type { BackupService } from "../backups/backup-service";
 import type { FileImporter } from "../files/file-importer";
 import type { DatabaseManager } from "../manager";
 import type { ControlPlaneMetrics } from "../metrics";
@@ -16,6 +17,7 @@ export interface ControlPlaneEnv {
   Variables: {
     manager: DatabaseManager;
     files: FileImporter;
+    backups: BackupService;
     access: AccessControl;
     keys: ApiKeys;
     audit: AuditLog;

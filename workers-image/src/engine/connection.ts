@@ -53,6 +53,8 @@ export interface ConnectionSettings {
   schema: { generation: number };
   /** The database's quota in bytes (PRAGMA max_page_count), if it has one. */
   maxDbBytes?: number;
+  /** The WAL is archived (./wal-archiver.ts): no automatic checkpoints, none by clients. */
+  walArchived?: boolean;
 }
 
 /** A prepared statement and what is known of it, good for one schema generation. */
@@ -146,6 +148,7 @@ export class Connection {
     this.db.exec(
       `PRAGMA synchronous = ${settings.synchronous}; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON`,
     );
+    if (settings.walArchived) this.db.exec("PRAGMA wal_autocheckpoint = 0");
     if (settings.maxDbBytes !== undefined) {
       // A managed pragma: clients can read it, not change it. SQLite never sets it below the
       // file's current size, so a lowered quota stops growth without breaking the file.
@@ -428,7 +431,7 @@ export class Connection {
    * text: a cached statement passed it).
    */
   private screen(stmt: StatementInfo): void {
-    checkPragma(stmt, this.readOnlyMode);
+    checkPragma(stmt, this.readOnlyMode, this.settings.walArchived);
     if (this.sandbox.screens && !this.statements.has(stmt.sql)) screenStatement(stmt, this.sandbox);
   }
 

@@ -36,6 +36,8 @@ export interface DatabaseOptions {
   diskReserve?: { path: string; bytes: number };
   /** The database's quota in bytes (PRAGMA max_page_count on every connection). */
   maxDbBytes?: number;
+  /** The WAL is archived: connections never checkpoint (see ./wal-archiver.ts). */
+  walArchived?: boolean;
 }
 
 let sandboxOfEngine: Sandbox | undefined;
@@ -96,6 +98,7 @@ export class Database {
       watchdog: this.watchdog,
       schema: { generation: 0 },
       ...(options.maxDbBytes === undefined ? {} : { maxDbBytes: options.maxDbBytes }),
+      ...(options.walArchived ? { walArchived: true } : {}),
     };
     const { diskReserve } = options;
     this.reserve = diskReserve && new DiskReserve(diskReserve.path, diskReserve.bytes);

@@ -47,7 +47,7 @@ export function pragmaOf(stmt: StatementInfo): PragmaUse | undefined {
  * everyone, setting a server-managed one for everyone, and anything that writes the database
  * file for read-only connections.
  */
-export function checkPragma(stmt: StatementInfo, readOnly: boolean): void {
+export function checkPragma(stmt: StatementInfo, readOnly: boolean, walArchived = false): void {
   if (stmt.keywords[0] !== "PRAGMA" && stmt.keywords[0] !== "EXPLAIN") return;
   const pragma = pragmaOf(stmt);
   if (!pragma) return;
@@ -57,6 +57,17 @@ export function checkPragma(stmt: StatementInfo, readOnly: boolean): void {
     throw new SqlError(
       "SQLITE_AUTH",
       `SQLite error: not authorized: PRAGMA ${name} is not available (${refusalReason("pragma", name)})`,
+    );
+  }
+  // While the WAL is archived only the archiver checkpoints (right after archiving): a
+  // checkpoint or an automatic one from a client could let SQLite overwrite frames first.
+  if (
+    walArchived &&
+    (name === "wal_checkpoint" || (name === "wal_autocheckpoint" && hasArgument))
+  ) {
+    throw new SqlError(
+      "SQLITE_AUTH",
+      `SQLite error: not authorized: PRAGMA ${name} is managed by the server (it archives the WAL for point-in-time restore)`,
     );
   }
   if (cls === "managed" && hasArgument) {

@@ -7,6 +7,7 @@ import {
 } from "../../../../core/control-plane-api";
 import { DomainError } from "../../../../core/errors";
 import { bearerSecurity, NameParams, problems } from "../../../../core/openapi";
+import { discardRest } from "../../files/upload";
 import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
@@ -52,7 +53,11 @@ export function register(app: ControlPlaneApp): void {
         if (!body) throw new DomainError("BAD_REQUEST", "The request has no body");
         return c.get("files").importFile(name, body, settings);
       },
-    );
+    ).catch(async (err) => {
+      // Refused before the body was read (no access, a taken name): read it off first.
+      await discardRest(c.req.raw.body, 60_000);
+      throw err;
+    });
     return c.json(info, 201);
   });
 }

@@ -9,7 +9,8 @@ import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
   ...CONTROL_PLANE_API.updateDatabase,
-  summary: "Change a database's settings (its quota); a running worker restarts to apply them",
+  summary:
+    "Change a database's settings: its quota (a running worker restarts to apply it) and its backup schedule",
   security: bearerSecurity,
   request: {
     params: NameParams,
@@ -36,7 +37,12 @@ export function register(app: ControlPlaneApp): void {
         database: name,
         detail: changes,
       },
-      () => c.get("manager").update(name, changes),
+      async () => {
+        const { backupSchedule, ...settings } = changes;
+        const info = await c.get("manager").update(name, settings);
+        if (backupSchedule !== undefined) c.get("backups").setSchedule(name, backupSchedule);
+        return info;
+      },
     );
     return c.json(info, 200);
   });
