@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
  */
 const ON_BOTH_ENGINES = [
   "workers-image/src/**/*.test.ts",
-  "workers-image/test/{auth,durability,hrana-http,hrana-ws,libsql-client,memory,quota-usage,dump,safety,single-worker,stream-limits}.test.ts",
+  "workers-image/test/{auth,durability,hrana-http,hrana-ws,libsql-client,memory,quota-usage,dump,safety,single-worker,stream-limits,wal-archive}.test.ts",
   "functions/test/isolation/escape.test.ts",
 ];
 

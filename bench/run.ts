@@ -4,9 +4,11 @@ import { benchDensity } from "./density";
 import { benchEngines } from "./engines";
 import { benchExportImport } from "./export-import";
 import { benchFunctions } from "./functions-throughput";
+import { benchWalArchive } from "./wal-archive";
 import { benchWorker } from "./worker-throughput";
 
 await benchWorker();
+await benchWalArchive();
 await benchEngines();
 await benchFunctions();
 await benchControlPlane();

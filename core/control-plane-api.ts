@@ -371,6 +371,7 @@ export const CONTROL_PLANE_API = {
   createBackup: { method: "post", path: "/v1/databases/{name}/backups" },
   listBackups: { method: "get", path: "/v1/databases/{name}/backups" },
   deleteBackup: { method: "delete", path: "/v1/databases/{name}/backups/{id}" },
+  downloadBackup: { method: "get", path: "/v1/databases/{name}/backups/{id}/file" },
   restoreDatabase: { method: "post", path: "/v1/databases/{name}/restore" },
   forkDatabase: { method: "post", path: "/v1/databases/{name}/fork" },
   updateDatabase: { method: "patch", path: "/v1/databases/{name}" },

@@ -21,6 +21,7 @@
  *      u32 WAL salt 2, u32 WAL frame of the commit, 8 bytes SHA-256 of the commit's F entries
  *   E  the same fields as C (no pages): the WAL ended cleanly here (the worker closed it)
  *   G  the same: the generation ended here (the next one's base holds all of it)
+ *   P  the same: where the WAL stood when this segment was opened (archiving continues from it)
  * Only whole, verified commits count: a torn tail (a worker killed mid-write) is ignored.
  */
 import { createHash } from "node:crypto";
@@ -39,7 +40,20 @@ export const SEGMENT_HEADER_BYTES = 32;
 /** Bytes of a C, E or G entry. */
 export const MARK_BYTES = 1 + 8 + 4 * 4 + 8;
 
-export const ENTRY = { page: 0x46, commit: 0x43, end: 0x45, generationEnd: 0x47 } as const;
+export const ENTRY = {
+  page: 0x46,
+  commit: 0x43,
+  end: 0x45,
+  generationEnd: 0x47,
+  position: 0x50,
+} as const;
+
+const KIND_OF: Record<number, Mark["kind"]> = {
+  [ENTRY.commit]: "commit",
+  [ENTRY.end]: "end",
+  [ENTRY.generationEnd]: "generationEnd",
+  [ENTRY.position]: "position",
+};
 
 export interface GenerationInfo {
   id: string;
@@ -76,7 +90,7 @@ export interface WalPosition {
 }
 
 export interface Mark extends WalPosition {
-  kind: "commit" | "end" | "generationEnd";
+  kind: "commit" | "end" | "generationEnd" | "position";
   at: number;
   /** Pages in the database file after the commit (0 for end marks). */
   dbPages: number;
@@ -90,7 +104,7 @@ export function markEntry(
   digest: Buffer,
 ): Buffer {
   const entry = Buffer.alloc(MARK_BYTES);
-  entry[0] = kind === "commit" ? ENTRY.commit : kind === "end" ? ENTRY.end : ENTRY.generationEnd;
+  entry[0] = ENTRY[kind];
   entry.writeDoubleBE(at, 1);
   entry.writeUInt32BE(dbPages, 9);
   entry.writeUInt32BE(position.salt1 >>> 0, 13);
@@ -130,6 +144,8 @@ export function parseSegment(bytes: Buffer): ParsedSegment | undefined {
   if (!bytes.subarray(0, 8).equals(SEGMENT_MAGIC)) return undefined;
   const pageSize = bytes.readUInt32BE(8);
   const seq = bytes.readUInt32BE(12);
+  // The worker's output is input here: a page size SQLite cannot have is not a segment.
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
   const marks: ArchivedCommit[] = [];
   let at = SEGMENT_HEADER_BYTES;
   let validBytes = at;
@@ -145,12 +161,13 @@ export function parseSegment(bytes: Buffer): ParsedSegment | undefined {
       at = end;
       continue;
     }
-    if (type !== ENTRY.commit && type !== ENTRY.end && type !== ENTRY.generationEnd) break;
+    const kind = type === undefined ? undefined : KIND_OF[type];
+    if (!kind) break;
     if (at + MARK_BYTES > bytes.length) break;
     const expected = digest.digest().subarray(0, 8);
     if (type === ENTRY.commit && !expected.equals(bytes.subarray(at + 25, at + 33))) break;
     marks.push({
-      kind: type === ENTRY.commit ? "commit" : type === ENTRY.end ? "end" : "generationEnd",
+      kind,
       at: bytes.readDoubleBE(at + 1),
       dbPages: bytes.readUInt32BE(at + 9),
       salt1: bytes.readUInt32BE(at + 13),

@@ -7,6 +7,7 @@ import type { RouteConfig } from "@hono/zod-openapi";
 import * as auditLog from "./audit/list";
 import * as createBackup from "./backups/create";
 import * as deleteBackup from "./backups/delete";
+import * as downloadBackup from "./backups/download";
 import * as listBackups from "./backups/list";
 import * as batch from "./data/batch";
 import * as exportDatabase from "./data/export";
@@ -75,6 +76,7 @@ export const ENTRY_MODULES: Record<string, EntryModule> = {
   "backups/create": createBackup,
   "backups/list": listBackups,
   "backups/delete": deleteBackup,
+  "backups/download": downloadBackup,
   "databases/usage": databaseUsage,
   "usage/summary": usageSummary,
   "databases/events": databaseEvents,

@@ -33,6 +33,11 @@ export const ROUTE_TABLE: RouteSpec[] = [
   { entry: "backups/create", method: "POST", path: "/admin/databases/{name}/backups" },
   { entry: "backups/list", method: "GET", path: "/admin/databases/{name}/backups" },
   { entry: "backups/delete", method: "DELETE", path: "/admin/databases/{name}/backups/{id}" },
+  {
+    entry: "backups/download",
+    method: "GET",
+    path: "/admin/databases/{name}/backups/{id}/file",
+  },
   { entry: "databases/delete", method: "DELETE", path: "/admin/databases/{name}" },
   { entry: "databases/tokens", method: "POST", path: "/admin/databases/{name}/tokens" },
   {

@@ -16,6 +16,7 @@ import type { ControlPlaneMetrics } from "./metrics";
 import * as audit from "./routes/audit";
 import * as createBackup from "./routes/backups/create";
 import * as deleteBackup from "./routes/backups/delete";
+import * as downloadBackup from "./routes/backups/download";
 import * as listBackups from "./routes/backups/list";
 import type { ControlPlaneApp, ControlPlaneEnv } from "./routes/context";
 import * as createDatabase from "./routes/databases/create";
@@ -50,6 +51,7 @@ const ROUTES = [
   createBackup,
   listBackups,
   deleteBackup,
+  downloadBackup,
   restoreDatabase,
   forkDatabase,
   databaseUsage,

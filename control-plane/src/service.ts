@@ -93,6 +93,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     config.DBFORGE_METRICS_MAX_DATABASES,
   );
   usage.onUsage((database, delta) => metrics.recordUsage(database, delta));
+  const schedules = new BackupSchedules(registry, {
+    intervalS: config.DBFORGE_BACKUP_INTERVAL_S,
+    keep: config.DBFORGE_BACKUP_KEEP,
+    maxAgeS: config.DBFORGE_BACKUP_MAX_AGE_S,
+  });
   const manager = new DatabaseManager(registry, driver, keys, {
     dataRoot: config.dataDir,
     idleTimeoutS: config.DBFORGE_IDLE_TIMEOUT_S,
@@ -106,7 +111,12 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       // The last worker's final counters are folded in before a new one starts over from zero.
       beforeStart: (name) => foldUsage(name),
       started: (_name, cause, ms) => metrics.recordStart(cause, ms),
-      purged: (name) => usage.forget(name),
+      // Its backups stay (they outlive the database, until retention or DELETE): only its
+      // own schedule goes, so a new database of the same name starts from the defaults.
+      purged: (name) => {
+        usage.forget(name);
+        schedules.forget(name);
+      },
     },
     ...(workerUids ? { workerUids } : {}),
   });
@@ -150,11 +160,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       config.DBFORGE_BACKUP_KEY_FILE,
       join(stateDir, "backup-key"),
     ),
-    new BackupSchedules(registry, {
-      intervalS: config.DBFORGE_BACKUP_INTERVAL_S,
-      keep: config.DBFORGE_BACKUP_KEEP,
-      maxAgeS: config.DBFORGE_BACKUP_MAX_AGE_S,
-    }),
+    schedules,
     {
       workDir: join(stateDir, "backup-work"),
       shipIntervalMs: config.DBFORGE_BACKUP_SHIP_INTERVAL_MS,

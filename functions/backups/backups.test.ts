@@ -5,7 +5,18 @@
  * database; forks under write load are consistent and independent; backups are encrypted,
  * listed with size, checksum and engine, pruned by retention, and survive kill -9 mid-backup.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -245,6 +256,19 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
       expect(bytes.includes(Buffer.from("must not be on the target"))).toBe(false);
     }
 
+    // Downloaded: the database file as the backup took it, matching its checksum.
+    const file = await rt().call("GET", `/admin/databases/${name}/backups/${backup.id}/file`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toBe("application/vnd.sqlite3");
+    const bytes = Buffer.from(await file.arrayBuffer());
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(backup.sha256);
+    expect(bytes.includes(Buffer.from("plain text that must not be on the target"))).toBe(true);
+    const noFile = await rt().call(
+      "GET",
+      `/admin/databases/${name}/backups/000000000000000-00000000/file`,
+    );
+    expect(noFile.status).toBe(404);
+
     const as = uniqueName("bk-as");
     const restored = await rt().call("POST", `/admin/databases/${name}/restore`, {
       body: { backupId: backup.id, as },
@@ -383,3 +407,34 @@ test("a backup cut short by kill -9 is never listed; the ones before it stay res
   expect(Number((await check.execute("SELECT count(*) AS n FROM t")).rows[0]?.n)).toBe(3006);
   check.close();
 }, 120_000);
+
+test("a link planted in a worker's archive never ships another database's file", async () => {
+  const victim = uniqueName("victim");
+  const attacker = uniqueName("attacker");
+  await createDatabase(victim);
+  await createDatabase(attacker);
+  const db = client(victim);
+  await db.execute("CREATE TABLE secrets (v TEXT)");
+  await db.execute("INSERT INTO secrets VALUES ('the victim''s secret')");
+  db.close();
+  // What a worker that escaped its sandbox could do in its own directory: a new generation
+  // whose base is a link to the victim's database file.
+  const workerDir = join(stack.cp.dataDir, attacker, "iku.db");
+  const { uid, gid } = statSync(workerDir);
+  const id = `${String(Date.now()).padStart(15, "0")}-deadbeef`;
+  const gen = join(workerDir, "dbforge-wal", id);
+  mkdirSync(gen, { recursive: true });
+  writeFileSync(
+    join(gen, "generation.json"),
+    JSON.stringify({ id, startedAt: Date.now(), engine: "forged" }),
+  );
+  symlinkSync(join(stack.cp.dataDir, victim, "iku.db/dbs/default/data"), join(gen, "base.db"));
+  for (const path of [gen, join(gen, "generation.json")]) chownSync(path, uid, gid);
+  lchownSync(join(gen, "base.db"), uid, gid);
+  await sleep(1500); // several shipping rounds
+  const list = (await (
+    await stack.runtimes.node.call("GET", `/admin/databases/${attacker}/backups`)
+  ).json()) as { backups: Backup[] };
+  expect(list.backups.map((b) => b.id)).not.toContain(id);
+  expect(existsSync(join(stack.cp.dataDir, ".backups", attacker, id))).toBe(false);
+});

@@ -2,7 +2,7 @@
  * The web console in a real browser (Debian's Chromium through playwright-core) against a real
  * running stack. Screenshots go to test-artifacts/console/.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -296,7 +296,9 @@ test("keys, a scoped sign-in that sees only what it may do, usage and audit page
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByLabel("API key or admin token").fill(key);
   await page.keyboard.press("Enter");
-  await expect.poll(() => page.getByRole("link", { name: "team-a" }).isVisible()).toBe(true);
+  await expect
+    .poll(() => page.getByRole("link", { name: "team-a" }).isVisible(), { timeout: 5000 })
+    .toBe(true);
   expect(await page.getByRole("link", { name: "other-b" }).count()).toBe(0);
   const nav = (await page.getByRole("navigation", { name: "Sections" }).textContent()) ?? "";
   expect(nav).toContain("developer");
@@ -314,6 +316,63 @@ test("keys, a scoped sign-in that sees only what it may do, usage and audit page
   await page.getByLabel("API key or admin token").fill(stack.adminToken);
   await page.keyboard.press("Enter");
   await expect.poll(() => page.getByRole("heading", { name: "Databases" }).isVisible()).toBe(true);
+}, 120_000);
+
+test("backups tab: back up now, download, restore to an instant as a new database, fork", async () => {
+  const url = stack.runtimes.node.url;
+  const name = "console-bk";
+  const call = (path: string, body: unknown) => stack.runtimes.node.call("POST", path, { body });
+  expect((await call("/admin/databases", { name })).status).toBe(201);
+  await call(`/api/db/${name}/query`, { sql: "CREATE TABLE t (v)" });
+  await call(`/api/db/${name}/query`, { sql: "INSERT INTO t VALUES ('kept')" });
+  await page.goto(`${url}/#/db/${name}/backups`);
+  const signIn = page.getByLabel("API key or admin token");
+  if (await signIn.isVisible()) {
+    await signIn.fill(stack.adminToken);
+    await page.keyboard.press("Enter");
+    await page.goto(`${url}/#/db/${name}/backups`);
+  }
+  await page.getByRole("button", { name: "Back up now" }).click();
+  await expect.poll(() => page.getByRole("status").textContent()).toContain("taken");
+  await expect
+    .poll(() => page.getByRole("list", { name: "Backups" }).textContent())
+    .toContain("current");
+  // Download the newest backup: a SQLite file.
+  const downloading = page.waitForEvent("download");
+  await page
+    .getByRole("button", { name: /^Download the backup of/ })
+    .first()
+    .click();
+  const file = await (await downloading).path();
+  expect(readFileSync(file).subarray(0, 16).toString("latin1")).toBe("SQLite format 3\u0000");
+
+  // Restore to a moment after the insert into a new database; a later insert is not in it.
+  await new Promise((r) => setTimeout(r, 1100));
+  const moment = new Date();
+  await new Promise((r) => setTimeout(r, 1100));
+  await call(`/api/db/${name}/query`, { sql: "INSERT INTO t VALUES ('later')" });
+  const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60_000)
+    .toISOString()
+    .slice(0, 19);
+  await page.getByLabel("Moment (your local time)").fill(local);
+  await page
+    .getByLabel(`Into a new database (empty: restore ${name} in place)`)
+    .fill("console-bk-then");
+  await page.getByRole("button", { name: "Restore", exact: true }).last().click();
+  await expect
+    .poll(() => page.getByRole("status").textContent())
+    .toContain("console-bk-then restored");
+  const then = await call("/api/db/console-bk-then/query", { sql: "SELECT v FROM t" });
+  expect(((await then.json()) as { rows: unknown[] }).rows).toEqual([{ v: "kept" }]);
+
+  await page.getByLabel("Name of the fork").fill("console-bk-fork");
+  await page.getByRole("button", { name: "Fork" }).click();
+  await expect.poll(() => page.getByRole("status").textContent()).toContain("console-bk-fork");
+  const fork = await call("/api/db/console-bk-fork/query", { sql: "SELECT count(*) AS n FROM t" });
+  expect(((await fork.json()) as { rows: Array<{ n: number }> }).rows[0]?.n).toBe(2);
+  await atBothWidths("backups", async () => {
+    await expectWithinViewport(page.getByRole("button", { name: "Back up now" }));
+  });
 }, 120_000);
 
 test("the console is served by the functions on both runtimes", async () => {

@@ -93,6 +93,11 @@ export class ControlPlaneClient {
     await this.call("deleteBackup", bearer, name, undefined, undefined, id);
   }
 
+  /** A backup as a SQLite file: the control plane's response, its body unread. */
+  downloadBackup(bearer: string | undefined, name: string, id: string): Promise<Response> {
+    return this.send("downloadBackup", bearer, name, undefined, undefined, id, true);
+  }
+
   restoreDatabase(
     bearer: string | undefined,
     name: string,
@@ -172,6 +177,29 @@ export class ControlPlaneClient {
     query?: Record<string, string | undefined>,
     id?: string,
   ): Promise<T> {
+    const res = await this.send(route, bearer, param, body, query, id, false);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return undefined as T;
+    }
+  }
+
+  /**
+   * Sends a request; answers that are not 2xx become the control plane's problem as an
+   * ApiError. `raw`: the response is handed back unread (a streamed file).
+   */
+  private async send(
+    route: ControlPlaneRoute,
+    bearer: string | undefined,
+    param: string | undefined,
+    body: unknown,
+    query: Record<string, string | undefined> | undefined,
+    id: string | undefined,
+    raw: boolean,
+  ): Promise<Response> {
     const method = CONTROL_PLANE_API[route].method.toUpperCase();
     const search = new URLSearchParams(
       Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
@@ -199,7 +227,7 @@ export class ControlPlaneClient {
         `The control plane is not reachable: ${(err as Error).message}`,
       );
     }
-    if (res.status === 204) return undefined as T;
+    if (res.ok && (raw || res.status === 204)) return res;
     const text = await res.text();
     let json: unknown;
     try {
@@ -207,7 +235,7 @@ export class ControlPlaneClient {
     } catch {
       json = undefined;
     }
-    if (res.ok) return json as T;
+    if (res.ok) return new Response(text, { status: res.status, headers: res.headers });
     const problem = (typeof json === "object" && json !== null ? json : {}) as Record<
       string,
       unknown

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { parsePublicKeys } from "../../core/jwt";
 import { engine } from "../../core/sqlite/index";
@@ -8,6 +8,7 @@ import { GENERATION_REQUEST_FILE, WAL_ARCHIVE_DIR } from "../../core/wal-archive
 import { Authenticator } from "./auth/authenticator";
 import { Database } from "./engine/database";
 import { ResponseLimits } from "./engine/limits";
+import { removeStraySnapshots } from "./engine/snapshot";
 import { WalArchiver, type WalArchiverOptions } from "./engine/wal-archiver";
 import { SQLITE_HEAP_SHARE, type WorkerConfig } from "./env";
 import { HttpStreams } from "./hrana/http-streams";
@@ -35,6 +36,7 @@ export async function startWorker(
   config: WorkerConfig,
   hooks: WorkerHooks = {},
 ): Promise<RunningWorker> {
+  removeStraySnapshots(dirname(config.dbFile));
   // Before the database opens: its set-up connection must not be the last to close while the
   // WAL holds frames the archive has not taken (SQLite checkpoints on the last close).
   const archiver =

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  copyFileSync,
+  createReadStream,
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -21,6 +21,7 @@ import {
   QUOTA_BYTES,
 } from "../../../core/control-plane-api";
 import { DomainError } from "../../../core/errors";
+import { validateDatabaseName } from "../../../core/names";
 import {
   BASE_FILE,
   BASE_SHIPPED_FILE,
@@ -35,12 +36,18 @@ import {
   segmentName,
   WAL_ARCHIVE_DIR,
 } from "../../../core/wal-archive";
+import { Replay } from "../../../core/wal-replay";
 import { secureDataDir } from "../drivers/data-dir";
 import type { FileImporter } from "../files/file-importer";
 import { checkWithEngine, type EngineCheck } from "../files/sqlite-file";
 import type { DatabaseManager } from "../manager";
+import {
+  type ArchiveOwner,
+  isOwnDirectory,
+  openArchiveFile,
+  readArchiveFile,
+} from "./archive-files";
 import type { BackupKey } from "./encryption";
-import { Replay } from "./replay";
 import type { BackupSchedules } from "./schedules";
 import type { BackupTarget } from "./targets";
 
@@ -71,6 +78,8 @@ interface Manifest {
 export type RestorePoint = { backupId: string } | { timestamp: number };
 
 const MANIFEST = "manifest.json";
+/** Retention is applied at least this often (and after every new backup). */
+const PRUNE_INTERVAL_MS = 60_000;
 const BASE_OBJECT = "base.dbfb";
 const segmentObject = (seq: number) => `${segmentName(seq)}.dbfb`;
 
@@ -90,6 +99,7 @@ export class BackupService {
   private readonly serials = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private readonly lastPrune = new Map<string, number>();
 
   constructor(
     private readonly manager: DatabaseManager,
@@ -128,9 +138,14 @@ export class BackupService {
     try {
       for (const db of this.manager.list()) {
         try {
-          await this.serial(db.name, () => this.ship(db.name));
+          const shippedBase = await this.serial(db.name, () => this.ship(db.name));
           this.requestIfDue(db.name);
-          await this.serial(db.name, () => this.prune(db.name));
+          // Retention reads every manifest: after a new backup, else once a minute.
+          const last = this.lastPrune.get(db.name) ?? 0;
+          if (shippedBase || Date.now() - last >= PRUNE_INTERVAL_MS) {
+            this.lastPrune.set(db.name, Date.now());
+            await this.serial(db.name, () => this.prune(db.name));
+          }
         } catch (err) {
           console.error(
             JSON.stringify({
@@ -192,6 +207,7 @@ export class BackupService {
   }
 
   async list(name: string): Promise<BackupList> {
+    validateDatabaseName(name);
     const manifests = await this.manifests(name);
     const current = this.localGenerations(name).at(-1)?.id;
     const backups = manifests
@@ -209,6 +225,7 @@ export class BackupService {
   }
 
   async remove(name: string, id: string): Promise<void> {
+    validateDatabaseName(name);
     if (!isGenerationId(id))
       throw new DomainError("BACKUP_NOT_FOUND", `No backup ${id} of ${name}`);
     const current = this.localGenerations(name).at(-1)?.id;
@@ -238,6 +255,7 @@ export class BackupService {
     point: RestorePoint,
     as?: string,
   ): Promise<{ database: DatabaseInfo; restoredTo: string; backupId: string }> {
+    validateDatabaseName(name);
     if (as !== undefined) this.manager.assertCreatable(as);
     else this.manager.get(name);
     const built = await this.serial(name, () => this.materialize(name, point));
@@ -254,6 +272,18 @@ export class BackupService {
     } finally {
       rmSync(built.file, { force: true });
     }
+  }
+
+  /**
+   * A backup as a SQLite file (decrypted, checked against its SHA-256), in the work directory:
+   * the caller streams it and removes it.
+   */
+  async backupFile(name: string, id: string): Promise<{ path: string; size: number }> {
+    validateDatabaseName(name);
+    if (!isGenerationId(id))
+      throw new DomainError("BACKUP_NOT_FOUND", `No backup ${id} of ${name}`);
+    const built = await this.serial(name, () => this.materialize(name, { backupId: id }));
+    return { path: built.file, size: statSync(built.file).size };
   }
 
   /**
@@ -347,7 +377,8 @@ export class BackupService {
   ): Promise<void> {
     const localBase = localDir && join(localDir, BASE_FILE);
     if (localBase && existsSync(localBase)) {
-      copyFileSync(localBase, file);
+      const fd = openArchiveFile(localBase, this.ownerOf(name));
+      await pipeline(createReadStream("", { fd }), createWriteStream(file, { mode: 0o600 }));
       return;
     }
     if (!manifest) throw new DomainError("BACKUP_NOT_FOUND", `The base of backup ${id} is missing`);
@@ -387,7 +418,7 @@ export class BackupService {
         if (seq !== expected) break;
         expected++;
         const bytes = localSeqs.has(seq)
-          ? readFileSync(join(localDir as string, segmentName(seq)))
+          ? readArchiveFile(join(localDir as string, segmentName(seq)), this.ownerOf(name))
           : await this.download(`${name}/${id}/${segmentObject(seq)}`);
         const parsed = parseSegment(bytes);
         if (!parsed) throw new DomainError("BACKUP_CORRUPT", `Segment ${seq} of ${id} is damaged`);
@@ -443,31 +474,38 @@ export class BackupService {
    * shipped. The newest generation's last segment is still being written unless `everything`
    * (the worker is stopped).
    */
-  private async ship(name: string, { everything = false } = {}): Promise<void> {
+  private async ship(name: string, { everything = false } = {}): Promise<boolean> {
     const generations = this.localGenerations(name);
+    const owner = this.ownerOf(name);
+    let shippedBase = false;
     for (const [index, generation] of generations.entries()) {
       const newest = index === generations.length - 1;
       const { dir } = generation;
       const base = join(dir, BASE_FILE);
       const shippedMark = join(dir, BASE_SHIPPED_FILE);
       if (existsSync(base) && !existsSync(shippedMark)) {
-        await this.shipBase(name, generation, base);
+        await this.shipBase(name, generation, openArchiveFile(base, owner));
         writeFileSync(shippedMark, "");
         rmSync(base, { force: true });
+        shippedBase = true;
       }
       // No base yet (being copied) or never (its worker died first: it cleans that up).
       if (!existsSync(shippedMark)) continue;
       const seqs = listSegments(dir);
       for (const seq of newest && !everything ? seqs.slice(0, -1) : seqs) {
         const path = join(dir, segmentName(seq));
-        await this.upload(path, `${name}/${generation.id}/${segmentObject(seq)}`);
+        await this.upload(
+          openArchiveFile(path, owner),
+          `${name}/${generation.id}/${segmentObject(seq)}`,
+        );
         rmSync(path, { force: true });
       }
       if (!newest && listSegments(dir).length === 0) rmSync(dir, { recursive: true, force: true });
     }
+    return shippedBase;
   }
 
-  private async shipBase(name: string, generation: GenerationInfo, base: string): Promise<void> {
+  private async shipBase(name: string, generation: GenerationInfo, base: number): Promise<void> {
     const sealed = await this.upload(base, `${name}/${generation.id}/${BASE_OBJECT}`);
     const manifest: Manifest = {
       id: generation.id,
@@ -482,13 +520,14 @@ export class BackupService {
     await this.target.putText(`${name}/${generation.id}/${MANIFEST}`, JSON.stringify(manifest));
   }
 
+  /** Encrypts an archive file (an open descriptor, closed here) and puts it at `key`. */
   private async upload(
-    path: string,
+    fd: number,
     key: string,
   ): Promise<{ sha256: string; bytes: number; encryptedBytes: number }> {
     const sealed = join(this.options.workDir, `put-${randomBytes(8).toString("hex")}`);
     try {
-      const result = await this.key.encryptFile(path, sealed);
+      const result = await this.key.encryptFile(fd, sealed);
       const { size } = statSync(sealed);
       await this.target.put(key, sealed);
       return { ...result, encryptedBytes: size };
@@ -557,6 +596,15 @@ export class BackupService {
     }
   }
 
+  /** Whose files the database's archive holds (its worker's uid), if it still exists. */
+  private ownerOf(name: string): ArchiveOwner {
+    try {
+      return this.manager.ownerOf(name);
+    } catch {
+      return null;
+    }
+  }
+
   private archiveRoot(name: string): string {
     return join(this.manager.workerDir(name), WAL_ARCHIVE_DIR);
   }
@@ -564,10 +612,14 @@ export class BackupService {
   /** The generations in the worker's archive that have their info file, oldest first. */
   private localGenerations(name: string): Array<GenerationInfo & { dir: string }> {
     const root = this.archiveRoot(name);
+    const owner = this.ownerOf(name);
+    if (!isOwnDirectory(root, owner)) return [];
     return listGenerations(root).flatMap((id) => {
       const dir = join(root, id);
       try {
-        const info = parseGenerationInfo(readFileSync(join(dir, GENERATION_FILE), "utf8"));
+        const info = parseGenerationInfo(
+          readArchiveFile(join(dir, GENERATION_FILE), owner).toString("utf8"),
+        );
         return info && info.id === id ? [{ ...info, dir }] : [];
       } catch {
         return [];

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, read, readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { DomainError } from "../../../core/errors";
 import { writeSecretFile } from "../secret-file";
@@ -43,11 +43,14 @@ export class BackupKey {
     return new BackupKey(parseKey(readFileSync(defaultPath, "utf8"), defaultPath), defaultPath);
   }
 
-  /** Encrypts file `from` into a new file `to`; returns the plaintext's SHA-256 and size. */
-  async encryptFile(from: string, to: string): Promise<{ sha256: string; bytes: number }> {
+  /**
+   * Encrypts `from` (a path, or a descriptor the caller opened and this closes) into a new
+   * file `to`; returns the plaintext's SHA-256 and size.
+   */
+  async encryptFile(from: string | number, to: string): Promise<{ sha256: string; bytes: number }> {
     const prefix = randomBytes(8);
     const header = Buffer.concat([MAGIC, Buffer.from(this.id, "hex"), prefix, u32(CHUNK_BYTES)]);
-    const input = await open(from, "r");
+    const input = typeof from === "number" ? await fdHandle(from) : await open(from, "r");
     const output = await open(to, "w", 0o600);
     const hash = createHash("sha256");
     let bytes = 0;
@@ -136,6 +139,19 @@ export class BackupKey {
     }
     return { sha256: hash.digest("hex"), bytes };
   }
+}
+
+/** What encryptFile reads through: a FileHandle's read and close, on a bare descriptor. */
+async function fdHandle(fd: number) {
+  return {
+    read: (buffer: Buffer, offset: number, length: number, position: number | null) =>
+      new Promise<{ bytesRead: number }>((done, fail) =>
+        read(fd, buffer, offset, length, position, (err, bytesRead) =>
+          err ? fail(err) : done({ bytesRead }),
+        ),
+      ),
+    close: async () => closeSync(fd),
+  };
 }
 
 function parseKey(text: string, source: string): Buffer {

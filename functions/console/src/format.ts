@@ -8,11 +8,6 @@ export function cellText(value: Cell): { text: string; kind?: "null" | "blob" } 
   return { text: String(value) };
 }
 
-export function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-}
+export { formatBytes as humanSize } from "../../../core/byte-size";
 
 export const when = (iso: string): string => new Date(iso).toLocaleString();

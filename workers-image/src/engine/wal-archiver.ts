@@ -10,6 +10,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
   writevSync,
@@ -102,6 +103,8 @@ export class WalArchiver {
   private scheduled = false;
   private closed = false;
   private frameBuffer = Buffer.alloc(0);
+  /** The WAL's size, mtime and inode when last archived. */
+  private lastStamp = "";
 
   constructor(private readonly options: WalArchiverOptions) {
     this.walFile = `${options.dbFile}-wal`;
@@ -132,7 +135,7 @@ export class WalArchiver {
       this.scheduled = false;
       // A full disk must not end the worker: the WAL keeps the frames (nothing checkpoints
       // them away) until archiving succeeds again.
-      this.archiveQuietly();
+      this.archiveQuietly(true);
     });
   }
 
@@ -146,8 +149,15 @@ export class WalArchiver {
    * Copies every new committed transaction from the WAL into the current segment. Returns the
    * number of commits archived.
    */
-  archive(): number {
+  archive(quick = false): number {
     if (this.closed) return 0;
+    // `quick` (after each request): one stat when nothing was written (reads), by the WAL's
+    // size and time as last archived. Timestamps are coarse (a few ms) and a restarted WAL
+    // can keep its size, so the timer, closing and new generations always read.
+    const seen = statSync(this.walFile, { bigint: true, throwIfNoEntry: false });
+    const stamp = seen ? `${seen.size}:${seen.mtimeNs}:${seen.ino}` : "";
+    if (quick && stamp === this.lastStamp && this.follow) return 0;
+    this.lastStamp = stamp;
     let fd: number;
     try {
       fd = openSync(this.walFile, "r");
@@ -240,7 +250,9 @@ export class WalArchiver {
     if (this.segment && this.segment.pageSize === pageSize) return this.segment;
     const seq = this.segment ? this.segment.seq + 1 : this.nextSeq();
     this.closeSegment();
-    return this.openSegment(seq, pageSize);
+    const segment = this.openSegment(seq, pageSize);
+    if (this.follow) this.writeMark("position", 0, this.follow);
+    return segment;
   }
 
   private openSegment(seq: number, pageSize: number): OpenSegment {
@@ -275,6 +287,9 @@ export class WalArchiver {
     const { seq, pageSize } = segment;
     this.closeSegment();
     this.openSegment(seq + 1, pageSize);
+    // The new segment says where the WAL stands: once the closed ones are shipped (and gone
+    // from here), a restarted worker still knows where to go on from.
+    if (this.follow) this.writeMark("position", 0, this.follow);
   }
 
   /**
@@ -326,9 +341,9 @@ export class WalArchiver {
     return true;
   }
 
-  private archiveQuietly(): void {
+  private archiveQuietly(quick = false): void {
     try {
-      this.archive();
+      this.archive(quick);
     } catch (err) {
       log("error", "could not archive the WAL", { error: String(err) });
     }
@@ -423,7 +438,7 @@ export class WalArchiver {
       if (!header) return last.kind === "end" ? undefined : null;
       if (last.kind === "end") return undefined;
       if (header.salt1 === last.salt1 && header.salt2 === last.salt2) {
-        const checksum = frameChecksum(fd, header, last.frame);
+        const checksum = last.frame === 0 ? header.checksum : frameChecksum(fd, header, last.frame);
         return checksum ? { ...last, checksum } : null;
       }
       // SQLite restarted the WAL after the last checkpoint (all of which was archived).

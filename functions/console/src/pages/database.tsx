@@ -1,10 +1,11 @@
 import { can, type Session } from "../session";
+import { BackupsPage } from "./backups";
 import { ConnectPage } from "./connect";
 import { DatabaseUsage } from "./database-usage";
 import { SqlPage } from "./sql";
 import { TablesPage } from "./tables";
 
-/** One database: SQL editor, schema and data browser, connection snippet, usage. */
+/** One database: SQL editor, schema and data browser, connection snippet, usage, backups. */
 export function DatabasePage(props: {
   session: Session;
   name: string;
@@ -17,6 +18,7 @@ export function DatabasePage(props: {
     ["tables", "Tables"],
     ...(can(session, "tokens:manage") ? ([["connect", "Connect"]] as Array<[string, string]>) : []),
     ...(can(session, "usage:read") ? ([["usage", "Usage"]] as Array<[string, string]>) : []),
+    ...(can(session, "backups:read") ? ([["backups", "Backups"]] as Array<[string, string]>) : []),
   ];
   const current = tabs.some(([id]) => id === props.tab) ? props.tab : "sql";
   return (
@@ -39,6 +41,7 @@ export function DatabasePage(props: {
         ) : null}
         {current === "connect" ? <ConnectPage session={session} db={name} /> : null}
         {current === "usage" ? <DatabaseUsage session={session} db={name} /> : null}
+        {current === "backups" ? <BackupsPage session={session} db={name} /> : null}
       </section>
     </>
   );

@@ -9,7 +9,8 @@ import { can, client, failureOf, type Session, unwrap } from "../session";
  * A database name as the API takes it: a DNS label. Written for the `v` flag that browsers
  * compile `pattern` with (a hyphen in a class is escaped there).
  */
-const NAME_PATTERN = "[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?";
+/** A database name (a DNS label), as the input pattern of name fields. */
+export const NAME_PATTERN = "[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?";
 
 type Status = { message: string } | { code?: string; message: string; error: true } | null;
 

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
-import { DomainError } from "../../../core/errors";
-import type { ParsedSegment } from "../../../core/wal-archive";
+import { DomainError } from "./errors";
+import type { ParsedSegment } from "./wal-archive";
 
 export interface ReplayState {
   /** The last commit applied (unix ms), or the base's own time. */
