@@ -222,3 +222,46 @@ test("another key cannot restore the backups (a clear 422); the right key restor
   expect(damaged.status).toBe(422);
   expect((await problemOf(damaged)).code).toBe("BACKUP_CORRUPT");
 }, 60_000);
+
+test("a control plane killed mid-backup lists no partial backup; the earlier ones restore", async () => {
+  const dataDir = makeTempDir("cp-killed");
+  const env = { ...FAST, DBFORGE_BACKUP_KEY: KEY };
+  let cp = await startControlPlaneProcess({ dataDir, env });
+  const name = uniqueName("cp-kill");
+  await json(cp.api("POST", "/v1/databases", { name }), 201);
+  await sql(cp, name, [
+    "CREATE TABLE t (i INTEGER PRIMARY KEY, pad BLOB)",
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) INSERT INTO t SELECT x, randomblob(10000) FROM c",
+  ]);
+  await json(cp.api("POST", `/v1/databases/${name}/backups`), 201);
+  for (let round = 0; round < 4; round++) {
+    const attempt = cp.api("POST", `/v1/databases/${name}/backups`).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+    await cp.kill();
+    await attempt;
+    cp = await startControlPlaneProcess({ dataDir, env });
+    await sql(cp, name, [`INSERT INTO t VALUES (${10_000 + round}, NULL)`]);
+  }
+  stacks.push(cp);
+  await new Promise((r) => setTimeout(r, 1000)); // shipping catches up
+  const listed = await json<Listed>(cp.api("GET", `/v1/databases/${name}/backups`), 200);
+  expect(listed.backups.length).toBeGreaterThanOrEqual(2);
+  for (const backup of listed.backups) {
+    const as = uniqueName("cp-kill-as");
+    await json(cp.api("POST", `/v1/databases/${name}/restore`, { backupId: backup.id, as }), 200);
+    expect(await sql(cp, as, ["PRAGMA integrity_check"])).toEqual([["ok"]]);
+  }
+  const partial = readdirSync(join(dataDir, ".backups"), { recursive: true }).filter((f) =>
+    String(f).includes(".partial"),
+  );
+  expect(partial).toEqual([]);
+  const now = uniqueName("cp-kill-now");
+  await json(
+    cp.api("POST", `/v1/databases/${name}/restore`, {
+      timestamp: new Date().toISOString(),
+      as: now,
+    }),
+    200,
+  );
+  expect(await sql(cp, now, ["SELECT count(*) FROM t"])).toEqual([[2004]]);
+}, 120_000);

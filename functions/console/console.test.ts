@@ -298,7 +298,16 @@ test("keys, a scoped sign-in that sees only what it may do, usage and audit page
   await page.keyboard.press("Enter");
   await expect
     .poll(() => page.getByRole("link", { name: "team-a" }).isVisible(), { timeout: 5000 })
-    .toBe(true);
+    .toBe(true)
+    .catch(async (err) => {
+      // Seen failing once in a while under load: say what the page showed instead.
+      console.error(
+        "signed in as the developer, the page shows:",
+        page.url(),
+        await page.locator("body").innerText(),
+      );
+      throw err;
+    });
   expect(await page.getByRole("link", { name: "other-b" }).count()).toBe(0);
   const nav = (await page.getByRole("navigation", { name: "Sections" }).textContent()) ?? "";
   expect(nav).toContain("developer");
@@ -370,6 +379,11 @@ test("backups tab: back up now, download, restore to an instant as a new databas
   await expect.poll(() => page.getByRole("status").textContent()).toContain("console-bk-fork");
   const fork = await call("/api/db/console-bk-fork/query", { sql: "SELECT count(*) AS n FROM t" });
   expect(((await fork.json()) as { rows: Array<{ n: number }> }).rows[0]?.n).toBe(2);
+  // Export the database now, as SQL.
+  const exporting = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export SQL", exact: true }).click();
+  const dump = readFileSync(await (await exporting).path(), "utf8");
+  expect(dump).toContain("'later');");
   await atBothWidths("backups", async () => {
     await expectWithinViewport(page.getByRole("button", { name: "Back up now" }));
   });

@@ -104,6 +104,29 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
     ).text();
     expect(again === dump, "the imported database exports the same dump").toBe(true);
 
+    // The same through the file format: the source's SQLite file imported as a database.
+    const file = await fetch(`${rt().url}/api/db/${src}/export?format=sqlite`, {
+      headers: { Authorization: `Bearer ${stack.adminToken}` },
+    });
+    const fromFile = uniqueName("dst-file");
+    const fileImport = await fetch(`${rt().url}/admin/databases/${fromFile}/import`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${stack.adminToken}`,
+        "Content-Type": "application/vnd.sqlite3",
+      },
+      body: Buffer.from(await file.arrayBuffer()),
+    });
+    expect(fileImport.status, await fileImport.clone().text()).toBe(201);
+    const viaFile = await (
+      await fetch(`${rt().url}/api/db/${fromFile}/export`, {
+        headers: { Authorization: `Bearer ${stack.adminToken}` },
+      })
+    ).text();
+    expect(viaFile === dump, "the database imported from its file exports the same dump").toBe(
+      true,
+    );
+
     // It works as a database: full-text search, the R-tree, the trigger, exact values.
     const db = createClient({
       url: `${rt().url}/db/${dst}/`,

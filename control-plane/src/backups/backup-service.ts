@@ -78,6 +78,8 @@ interface Manifest {
 export type RestorePoint = { backupId: string } | { timestamp: number };
 
 const MANIFEST = "manifest.json";
+/** Objects of a backup that never got its manifest are removed once this old. */
+const ORPHAN_AGE_MS = 10 * 60_000;
 /** Retention is applied at least this often (and after every new backup). */
 const PRUNE_INTERVAL_MS = 60_000;
 const BASE_OBJECT = "base.dbfb";
@@ -536,12 +538,27 @@ export class BackupService {
     }
   }
 
-  /** Prunes by retention: beyond `keep`, or older than `maxAgeS`; never the newest or current. */
+  /**
+   * Prunes by retention: beyond `keep`, or older than `maxAgeS`; never the newest or current.
+   * Also removes what a backup cut short left on the target (objects without a manifest, of
+   * a generation this worker no longer has, after ORPHAN_AGE_MS).
+   */
   private async prune(name: string): Promise<void> {
     const { keep, maxAgeS } = this.schedules.of(name);
-    const current = this.localGenerations(name).at(-1)?.id;
+    const local = this.localGenerations(name);
+    const current = local.at(-1)?.id;
     const manifests = (await this.manifests(name)).sort((a, b) => b.startedAt - a.startedAt);
     const now = Date.now();
+    const listed = new Set(manifests.map((m) => m.id));
+    const here = new Set(local.map((g) => g.id));
+    const orphans = new Map<string, string[]>();
+    for (const key of await this.target.list(`${name}/`)) {
+      const id = key.split("/")[1] ?? "";
+      if (!isGenerationId(id) || listed.has(id) || here.has(id)) continue;
+      if (now - Number(id.slice(0, 15)) < ORPHAN_AGE_MS) continue;
+      orphans.set(id, [...(orphans.get(id) ?? []), key]);
+    }
+    for (const keys of orphans.values()) for (const key of keys) await this.target.delete(key);
     for (const [rank, manifest] of manifests.entries()) {
       if (rank === 0 || manifest.id === current) continue;
       if (rank >= keep || now - manifest.startedAt > maxAgeS * 1000) {

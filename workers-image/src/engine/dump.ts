@@ -34,7 +34,15 @@ export function* dumpSql(path: string, chunkBytes = 64 * 1024): Generator<string
         (r) => String(r[0]),
       ),
     );
-    const tables = objects.filter(([type, name]) => type === "table" && !shadow.has(String(name)));
+    // Tables by name, not by when they were made: the dump is canonical, the same for a
+    // database and for its copy (VACUUM INTO, a backup), whose schema may be in another order.
+    // Tables do not depend on each other to be created; indexes, triggers and views follow in
+    // their own order, which respects what they refer to.
+    const tables = objects
+      .filter(([type, name]) => type === "table" && !shadow.has(String(name)))
+      .sort(([, a], [, b]) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+    // External-content FTS indexes are rebuilt once every table has its rows.
+    const rebuilds: string[] = [];
     for (const [, name, , sql] of tables) {
       const table = String(name);
       buffer += `${String(sql)};\n`;
@@ -48,7 +56,7 @@ export function* dumpSql(path: string, chunkBytes = 64 * 1024): Generator<string
       const module = /\bUSING\s+(\w+)/i.exec(String(sql))?.[1]?.toLowerCase() ?? "";
       if (virtual && externalContent(String(sql))) {
         // The rows live in the content table (dumped as a table); the index is rebuilt from it.
-        buffer += `INSERT INTO ${quote(table)}(${quote(table)}) VALUES('rebuild');\n`;
+        rebuilds.push(`INSERT INTO ${quote(table)}(${quote(table)}) VALUES('rebuild');\n`);
         continue;
       }
       // An R-tree's first column is its rowid; other virtual tables (FTS) keep theirs.
@@ -61,6 +69,7 @@ export function* dumpSql(path: string, chunkBytes = 64 * 1024): Generator<string
         yield* flush();
       }
     }
+    buffer += rebuilds.join("");
     if (rows(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'").length > 0) {
       buffer += "DELETE FROM sqlite_sequence;\n";
       for (const row of rows(db, "SELECT name, seq FROM sqlite_sequence ORDER BY name")) {

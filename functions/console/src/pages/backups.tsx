@@ -61,12 +61,10 @@ export function BackupsPage(props: { session: Session; db: string }) {
       void restore({ backupId: backup.id });
     }
   };
-  const download = (backup: Backup) =>
+  /** Saves what `path` answers as a file (the API needs the token, so no plain link). */
+  const save = (path: string, filename: string) =>
     run(async () => {
-      const res = await fetch(
-        `/admin/databases/${encodeURIComponent(db)}/backups/${encodeURIComponent(backup.id)}/file`,
-        { headers: { Authorization: `Bearer ${session.token}` } },
-      );
+      const res = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
       if (!res.ok) {
         const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
         throw Object.assign(new Error(problem.detail ?? `download failed (${res.status})`), {
@@ -75,11 +73,21 @@ export function BackupsPage(props: { session: Session; db: string }) {
       }
       const link = document.createElement("a");
       link.href = URL.createObjectURL(await res.blob());
-      link.download = `${db}-${backup.id}.db`;
+      link.download = filename;
       link.click();
       URL.revokeObjectURL(link.href);
-      return `Downloaded ${link.download}`;
+      return `Downloaded ${filename}`;
     });
+  const download = (backup: Backup) =>
+    save(
+      `/admin/databases/${encodeURIComponent(db)}/backups/${encodeURIComponent(backup.id)}/file`,
+      `${db}-${backup.id}.db`,
+    );
+  const exportNow = (format: "sql" | "sqlite") =>
+    save(
+      `/api/db/${encodeURIComponent(db)}/export?format=${format}`,
+      `${db}.${format === "sql" ? "sql" : "db"}`,
+    );
   const formValue = (form: HTMLFormElement, name: string) =>
     (form.elements.namedItem(name) as HTMLInputElement).value.trim();
   const restoreToInstant = (event: Event) => {
@@ -125,13 +133,33 @@ export function BackupsPage(props: { session: Session; db: string }) {
           {list.schedule.keep}, none older than {Math.round(list.schedule.maxAgeS / 86400)} days.
         </p>
       ) : null}
-      {manage ? (
-        <div class="row">
+      <div class="row">
+        {manage ? (
           <button type="button" disabled={busy} onClick={() => void backUp()}>
             Back up now
           </button>
-        </div>
-      ) : null}
+        ) : null}
+        {can(session, "data:read") ? (
+          <>
+            <button
+              type="button"
+              class="secondary"
+              disabled={busy}
+              onClick={() => void exportNow("sql")}
+            >
+              Export SQL
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={busy}
+              onClick={() => void exportNow("sqlite")}
+            >
+              Export SQLite file
+            </button>
+          </>
+        ) : null}
+      </div>
       <ul class="cards" aria-label="Backups">
         {(list?.backups ?? []).map((b) => (
           <li class="card">
