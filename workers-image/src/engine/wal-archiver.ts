@@ -8,9 +8,9 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
   writeSync,
   writevSync,
@@ -43,6 +43,7 @@ import {
   frameChecksum,
   readFrame,
   readWalHeader,
+  WAL_HEADER_BYTES,
   type WalHeader,
 } from "./wal-reader";
 
@@ -102,9 +103,12 @@ export class WalArchiver {
   private readonly timer: NodeJS.Timeout;
   private scheduled = false;
   private closed = false;
-  private frameBuffer = Buffer.alloc(0);
-  /** The WAL's size, mtime and inode when last archived. */
+  /** The WAL's size and mtime when last archived. */
   private lastStamp = "";
+  private walFd: number | undefined;
+  private header: WalHeader | undefined;
+  private readonly headerBytes = Buffer.alloc(WAL_HEADER_BYTES);
+  private readonly lastHeaderBytes = Buffer.alloc(WAL_HEADER_BYTES);
 
   constructor(private readonly options: WalArchiverOptions) {
     this.walFile = `${options.dbFile}-wal`;
@@ -151,81 +155,122 @@ export class WalArchiver {
    */
   archive(quick = false): number {
     if (this.closed) return 0;
-    // `quick` (after each request): one stat when nothing was written (reads), by the WAL's
-    // size and time as last archived. Timestamps are coarse (a few ms) and a restarted WAL
-    // can keep its size, so the timer, closing and new generations always read.
-    const seen = statSync(this.walFile, { bigint: true, throwIfNoEntry: false });
-    const stamp = seen ? `${seen.size}:${seen.mtimeNs}:${seen.ino}` : "";
+    const fd = this.walDescriptor();
+    if (fd === undefined) return 0; // no WAL yet
+    const stat = fstatSync(fd);
+    // `quick` (after each request): nothing more when the WAL's size and time are as last
+    // archived (reads). Timestamps are coarse (a few ms) and a restarted WAL can keep its
+    // size, so the timer, closing and new generations always read.
+    const stamp = `${stat.size}:${stat.mtimeMs}`;
     if (quick && stamp === this.lastStamp && this.follow) return 0;
     this.lastStamp = stamp;
-    let fd: number;
-    try {
-      fd = openSync(this.walFile, "r");
-    } catch {
-      return 0; // no WAL yet
-    }
-    let commits = 0;
-    try {
-      const size = fstatSync(fd).size;
-      const header = readWalHeader(fd, size);
-      if (!header) return 0;
-      let follow = this.follow;
-      if (!follow || follow.salt1 !== header.salt1 || follow.salt2 !== header.salt2) {
-        // A new WAL: after our checkpoint SQLite restarts it with salt 1 + 1.
-        if (follow && header.salt1 !== (follow.salt1 + 1) >>> 0) {
-          log("warn", "the WAL restarted unexpectedly: starting a new archive generation");
-          this.follow = undefined;
-          this.startGeneration("unexpected WAL");
-          return 0;
-        }
-        follow = { salt1: header.salt1, salt2: header.salt2, frame: 0, checksum: header.checksum };
-        this.follow = follow;
+    const size = stat.size;
+    const header = this.headerOf(fd, size);
+    if (!header) return 0;
+    let follow = this.follow;
+    if (!follow || follow.salt1 !== header.salt1 || follow.salt2 !== header.salt2) {
+      // A new WAL: after our checkpoint SQLite restarts it with salt 1 + 1.
+      if (follow && header.salt1 !== (follow.salt1 + 1) >>> 0) {
+        log("warn", "the WAL restarted unexpectedly: starting a new archive generation");
+        this.follow = undefined;
+        this.startGeneration("unexpected WAL");
+        return 0;
       }
-      commits = this.copyFrames(fd, size, header, follow);
-    } finally {
-      closeSync(fd);
+      follow = { salt1: header.salt1, salt2: header.salt2, frame: 0, checksum: header.checksum };
+      this.follow = follow;
     }
+    const commits = this.copyFrames(fd, size, header, follow);
     this.rotateIfDue();
     this.checkpointIfDue();
     return commits;
   }
 
+  /**
+   * The WAL, kept open: SQLite truncates and rewrites it in place, and removes it only when
+   * its last connection (this class's own) closes.
+   */
+  private walDescriptor(): number | undefined {
+    if (this.walFd === undefined) {
+      try {
+        this.walFd = openSync(this.walFile, "r");
+      } catch {
+        return undefined;
+      }
+    }
+    return this.walFd;
+  }
+
+  /** The WAL's header, checked again only when its 32 bytes changed. */
+  private headerOf(fd: number, size: number): WalHeader | undefined {
+    if (size < WAL_HEADER_BYTES) return undefined;
+    const raw = this.headerBytes;
+    if (readSync(fd, raw, 0, WAL_HEADER_BYTES, 0) < WAL_HEADER_BYTES) return undefined;
+    if (this.header && raw.equals(this.lastHeaderBytes)) return this.header;
+    this.header = readWalHeader(fd, size);
+    raw.copy(this.lastHeaderBytes);
+    return this.header;
+  }
+
+  /**
+   * Copies the committed frames after `follow` into the segment: one write per commit (its
+   * pages and its mark). An open (or rolled back) transaction's frames are left for later,
+   * held in memory only up to SPILL_BYTES, past which they are written and cut off again.
+   */
   private copyFrames(fd: number, size: number, header: WalHeader, follow: Follow): number {
     const segment = this.segmentFor(header.pageSize);
     const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
-    if (this.frameBuffer.length !== frameBytes) this.frameBuffer = Buffer.alloc(frameBytes);
     let index = follow.frame + 1;
     let checksum = follow.checksum;
     let digest = newCommitDigest();
-    let pending = 0;
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    let frames = 0;
     let commits = 0;
-    const committedBytes = () => segment.bytes;
-    let keep = committedBytes();
+    let keep = segment.bytes;
+    const write = () => {
+      writeAll(segment.fd, held, segment.bytes);
+      segment.bytes += heldBytes;
+      held = [];
+      heldBytes = 0;
+    };
     for (;;) {
-      const frame = readFrame(fd, size, header, index, checksum, this.frameBuffer);
+      if (WAL_HEADER_BYTES + index * frameBytes > size) break;
+      // A buffer per frame (not zeroed: it is read into whole), so its page can be held.
+      const frame = readFrame(
+        fd,
+        size,
+        header,
+        index,
+        checksum,
+        Buffer.allocUnsafeSlow(frameBytes),
+      );
       if (!frame) break;
       const entryHeader = pageEntryHeader(frame.pgno);
-      writevSync(segment.fd, [entryHeader, frame.page], segment.bytes);
-      segment.bytes += entryHeader.length + frame.page.length;
-      digest.update(entryHeader);
-      digest.update(frame.page);
-      pending++;
+      held.push(entryHeader, frame.page);
+      heldBytes += entryHeader.length + frame.page.length;
+      digest.update(frame.pgno, frame.page);
+      frames++;
       checksum = frame.checksum;
       if (frame.commitPages !== 0) {
         const position = { salt1: header.salt1, salt2: header.salt2, frame: index };
-        this.writeMark("commit", frame.commitPages, position, digest.digest());
+        const mark = markEntry("commit", Date.now(), frame.commitPages, position, digest.digest());
+        held.push(mark);
+        heldBytes += mark.length;
+        write();
         this.follow = { ...position, checksum };
-        this.framesSinceCheckpoint += pending;
+        this.framesSinceCheckpoint += frames;
         digest = newCommitDigest();
-        pending = 0;
+        frames = 0;
         commits++;
         segment.commits++;
-        keep = committedBytes();
+        keep = segment.bytes;
+      } else if (heldBytes >= SPILL_BYTES) {
+        write();
       }
       index++;
     }
-    if (pending > 0) {
-      // An open (or rolled back) transaction's frames: read again once it commits.
+    if (segment.bytes > keep) {
+      // Spilled frames of a transaction that has not committed: read again once it does.
       ftruncateSync(segment.fd, keep);
       segment.bytes = keep;
     }
@@ -468,8 +513,43 @@ export class WalArchiver {
       this.writeMark("end", 0, this.follow ?? { salt1: 0, salt2: 0, frame: 0 });
       this.closeSegment();
     }
+    if (this.walFd !== undefined) closeSync(this.walFd);
     this.conn.close();
   }
+}
+
+/** An open transaction's frames held in memory before they are written (and maybe cut off). */
+const SPILL_BYTES = 4 * 1024 * 1024;
+
+/** Writes `buffers` at `position`, in as many writev calls as the system's limit needs. */
+function writeAll(fd: number, buffers: Buffer[], position: number): void {
+  let at = position;
+  for (let i = 0; i < buffers.length; i += 512) {
+    const batch = buffers.slice(i, i + 512);
+    let written = writevSync(fd, batch, at);
+    const total = batch.reduce((sum, b) => sum + b.length, 0);
+    // A short write (rare: signals, full disks) finishes buffer by buffer.
+    if (written < total) {
+      let skip = written;
+      for (const b of batch) {
+        if (skip >= b.length) {
+          skip -= b.length;
+          continue;
+        }
+        const rest = b.subarray(skip);
+        skip = 0;
+        writeFullySync(fd, rest, at + written);
+        written += rest.length;
+      }
+    }
+    at += total;
+  }
+}
+
+function writeFullySync(fd: number, buffer: Buffer, position: number): void {
+  let done = 0;
+  while (done < buffer.length)
+    done += writeSync(fd, buffer, done, buffer.length - done, position + done);
 }
 
 /** Whether a generation's base was copied (and maybe shipped since). */
