@@ -304,7 +304,7 @@ test("keys, a scoped sign-in that sees only what it may do, usage and audit page
       console.error(
         "signed in as the developer, the page shows:",
         page.url(),
-        await page.locator("body").innerText(),
+        await page.locator("body").textContent(),
       );
       throw err;
     });
