@@ -35,6 +35,15 @@ export const DatabaseNameParam = z.string().openapi({
 
 export const NameParams = z.object({ name: DatabaseNameParam });
 
+/** A database's backup: `/…/databases/{name}/backups/{id}`. */
+export const BackupParams = z.object({
+  name: DatabaseNameParam,
+  id: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: "id", in: "path" }, description: "A backup's id, as listed" }),
+});
+
 /** Every authenticated route: `Authorization: Bearer <token>` (see bearerAuthScheme). */
 export const bearerSecurity = [{ bearerAuth: [] }];
 

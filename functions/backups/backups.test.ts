@@ -342,6 +342,47 @@ describe.each(RUNTIMES)("%s", (runtimeName) => {
       const res = await rt().call("POST", `/admin/databases/${target}/backups`, { token: null });
       expect(res.status).toBe(401);
     }
+    // A database token (even the database's own) is not an admin credential: no backups
+    // listed, downloaded or restored with it.
+    const other = uniqueName("other");
+    expect((await rt().call("POST", "/admin/databases", { body: { name: other } })).status).toBe(
+      201,
+    );
+    // (Few attempts: failed authentications from one client are throttled after 20.)
+    const tokenOf = async (owner: string, access: string) =>
+      (
+        (await (
+          await rt().call("POST", `/admin/databases/${owner}/tokens`, { body: { access } })
+        ).json()) as { token: string }
+      ).token;
+    const attempts = [
+      [await tokenOf(other, "read-only"), "GET", `/admin/databases/${name}/backups`, undefined],
+      [
+        await tokenOf(other, "read-only"),
+        "GET",
+        `/admin/databases/${name}/backups/000000000000000-00000000/file`,
+        undefined,
+      ],
+      [
+        await tokenOf(name, "full-access"),
+        "POST",
+        `/admin/databases/${name}/restore`,
+        { timestamp: new Date().toISOString() },
+      ],
+      [
+        await tokenOf(name, "full-access"),
+        "POST",
+        `/admin/databases/${name}/fork`,
+        { name: uniqueName("stolen") },
+      ],
+    ] as const;
+    for (const [token, method, path, body] of attempts) {
+      const res = await rt().call(method, path, {
+        token,
+        ...(body === undefined ? {} : { body }),
+      });
+      expect([401, 403], `a database token: ${method} ${path}`).toContain(res.status);
+    }
     const missing = await rt().call("POST", `/admin/databases/${uniqueName("nowhere")}/backups`);
     expect(missing.status).toBe(404);
     const list = (await (await rt().call("GET", "/admin/databases")).json()) as {

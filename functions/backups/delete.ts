@@ -1,6 +1,6 @@
-import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { bearerOf } from "../../core/bearer";
-import { bearerSecurity, DatabaseNameParam, problems } from "../../core/openapi";
+import { BackupParams, bearerSecurity, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsEnv } from "../lib/context";
 import { manifestRoute } from "../route-table";
 
@@ -12,13 +12,7 @@ export const route = createRoute({
   tags: ["Backups"],
   security: bearerSecurity,
   request: {
-    params: z.object({
-      name: DatabaseNameParam,
-      id: z
-        .string()
-        .max(100)
-        .openapi({ param: { name: "id", in: "path" } }),
-    }),
+    params: BackupParams,
   },
   responses: {
     204: { description: "Deleted" },

@@ -1485,6 +1485,7 @@ export interface paths {
                 path: {
                     /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
                     name: string;
+                    /** @description A backup's id, as listed */
                     id: string;
                 };
                 cookie?: never;
@@ -1577,6 +1578,7 @@ export interface paths {
                 path: {
                     /** @description Database name: a DNS label ([a-z0-9-], 1-63 characters) */
                     name: string;
+                    /** @description A backup's id, as listed */
                     id: string;
                 };
                 cookie?: never;

@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API } from "../../../../core/control-plane-api";
-import { bearerSecurity, DatabaseNameParam, problems } from "../../../../core/openapi";
+import { BackupParams, bearerSecurity, problems } from "../../../../core/openapi";
 import { audited, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
@@ -8,10 +8,7 @@ export const route = createRoute({
   summary: "Delete a backup (not the one the database's changes are archived against)",
   security: bearerSecurity,
   request: {
-    params: z.object({
-      name: DatabaseNameParam,
-      id: z.string().openapi({ param: { name: "id", in: "path" } }),
-    }),
+    params: BackupParams,
   },
   responses: {
     204: { description: "Deleted" },

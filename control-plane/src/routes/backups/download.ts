@@ -2,7 +2,7 @@ import { createReadStream, rmSync } from "node:fs";
 import { Readable } from "node:stream";
 import { createRoute, z } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API, SQLITE_MEDIA_TYPE } from "../../../../core/control-plane-api";
-import { bearerSecurity, DatabaseNameParam, problems } from "../../../../core/openapi";
+import { BackupParams, bearerSecurity, problems } from "../../../../core/openapi";
 import { authorize, type ControlPlaneApp } from "../context";
 
 export const route = createRoute({
@@ -10,10 +10,7 @@ export const route = createRoute({
   summary: "A backup as a SQLite database file (decrypted, checked against its SHA-256)",
   security: bearerSecurity,
   request: {
-    params: z.object({
-      name: DatabaseNameParam,
-      id: z.string().openapi({ param: { name: "id", in: "path" } }),
-    }),
+    params: BackupParams,
   },
   responses: {
     200: {
