@@ -6,6 +6,7 @@
  * control plane from the host.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -21,6 +22,17 @@ const IMAGE = "dbforge-worker:test";
 const FAST = { DBFORGE_WAL_SEGMENT_MS: "300", DBFORGE_BACKUP_SHIP_INTERVAL_MS: "300" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The containers of the control plane on `dataDir` (its instance label: see service.ts). */
+function containersOf(dataDir: string): string[] {
+  const instance = createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
+  const out = execFileSync(
+    "docker",
+    ["ps", "-aq", "--filter", `label=dev.dbforge.instance=${instance}`],
+    { encoding: "utf8" },
+  ).trim();
+  return out ? out.split("\n") : [];
+}
+
 describe.each(["process", "docker"] as const)("%s driver", (driver) => {
   let cp: ControlPlaneProcess;
   const dir = makeTempDir("files-moving");
@@ -35,6 +47,12 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
   }, 300_000);
   afterAll(async () => {
     await cp?.stop();
+    if (cp && driver === "docker") {
+      // Containers outlive a docker-driver control plane by design: this one's go with it.
+      const ids = containersOf(cp.dataDir);
+      if (ids.length > 0) execFileSync("docker", ["rm", "-f", ...ids]);
+      expect(containersOf(cp.dataDir)).toEqual([]);
+    }
     if (cp) removeDir(cp.dataDir);
     removeDir(dir);
   });
