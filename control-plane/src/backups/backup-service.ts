@@ -126,10 +126,6 @@ export class BackupService {
     await Promise.allSettled([...this.serials.values()]);
   }
 
-  scheduleOf(name: string) {
-    return this.schedules.of(name);
-  }
-
   setSchedule(name: string, schedule: Parameters<BackupSchedules["set"]>[1]): void {
     this.schedules.set(name, schedule);
   }
@@ -328,8 +324,10 @@ export class BackupService {
     const local = new Map(this.localGenerations(name).map((g) => [g.id, g]));
     const ids = [...new Set([...manifests.keys(), ...local.keys()])].sort();
     const startOf = (id: string) => manifests.get(id)?.startedAt ?? local.get(id)?.startedAt ?? 0;
-    const hasBase = (id: string) =>
-      manifests.has(id) || existsSync(join(local.get(id)?.dir ?? "/nonexistent", BASE_FILE));
+    const hasBase = (id: string) => {
+      const here = local.get(id);
+      return manifests.has(id) || (here !== undefined && existsSync(join(here.dir, BASE_FILE)));
+    };
     let id: string | undefined;
     if ("backupId" in point) {
       if (!manifests.has(point.backupId))

@@ -143,12 +143,6 @@ export class WalArchiver {
     });
   }
 
-  /** The generation being written (its id names the backup it will be). */
-  get currentGeneration(): GenerationInfo {
-    const { dir: _, ...info } = this.generation;
-    return info;
-  }
-
   /**
    * Copies every new committed transaction from the WAL into the current segment. Returns the
    * number of commits archived.
