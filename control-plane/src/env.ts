@@ -111,6 +111,15 @@ const EnvSchema = z.object({
    * only opens the database (a cold start of ~10 ms instead of ~200). 0: none.
    */
   DBFORGE_WORKER_POOL: z.coerce.number().int().min(0).max(64).default(2),
+  /**
+   * Docker driver: containers kept started without a database (our image only; not with a
+   * network or Traefik labels), so that a start (create, wake) skips `docker start` (~200–400
+   * ms). Off by default: a pooled container's labels name its slot, not its database (its
+   * name does), and each one costs a running worker's memory. 0: none.
+   */
+  DBFORGE_DOCKER_POOL: z.coerce.number().int().min(0).max(64).default(0),
+  /** Docker pool: an unclaimed container whose control plane is gone exits after this long. */
+  DBFORGE_DOCKER_POOL_LEASE_S: z.coerce.number().int().min(2).max(3600).default(60),
   /** The libSQL binding of the registry and of every process worker: auto, pre or stable. */
   DBFORGE_ENGINE: z.enum(["auto", "pre", "stable"]).default("auto"),
   /** Passed to every worker (see workers-image). */

@@ -224,7 +224,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       // After the workers: their last segments ship on the next start.
       await backups.stop();
       for (const db of manager.list()) foldUsage(db.name);
-      driver.close?.();
+      await driver.close?.();
       registry.close();
       log.flush();
     },
@@ -269,6 +269,12 @@ function createDriver(
       ...(config.DBFORGE_DOCKER_NETWORK ? { network: config.DBFORGE_DOCKER_NETWORK } : {}),
       ...(config.DBFORGE_TRAEFIK_DOMAIN ? { traefikDomain: config.DBFORGE_TRAEFIK_DOMAIN } : {}),
       cpus: config.DBFORGE_WORKER_CPUS,
+      pool: {
+        size: config.DBFORGE_DOCKER_POOL,
+        memoryMb: config.DBFORGE_WORKER_MEMORY_MB,
+        env: workerEnv,
+        leaseMs: config.DBFORGE_DOCKER_POOL_LEASE_S * 1000,
+      },
       ...(process.getuid && process.getgid
         ? { user: { uid: process.getuid(), gid: process.getgid() } }
         : {}),

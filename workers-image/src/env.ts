@@ -144,17 +144,42 @@ export function parseEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   };
 }
 
+/** A pooled worker's claim over HTTP (the Docker driver's pool, see ./pool-channel.ts). */
+export interface HttpClaim {
+  /** DBFORGE_POOL_SECRET: the bearer token of the control plane's claim and lease requests. */
+  secret: string;
+  /** Where the claim is taken (the worker's own address: the container's one published port). */
+  listen: { host: string; port: number };
+  /** DBFORGE_POOL_LEASE_MS: unclaimed and not asked after for this long, the worker exits. */
+  leaseMs: number;
+}
+
 /**
  * What a pooled worker knows before it is claimed (see main.ts): its pool slot (set only for
- * pooled workers) and the engine to load while it waits.
+ * pooled workers), the engine to load while it waits, and, for a claim over HTTP instead of
+ * the process driver's IPC channel, its secret and lease.
  */
 export function parsePoolEnv(env: NodeJS.ProcessEnv): {
   slot: string | undefined;
   engine: "auto" | "pre" | "stable";
+  http: HttpClaim | undefined;
 } {
-  const parsed = z.pick(EnvSchema, { DBFORGE_ENGINE: true }).parse(env);
+  const parsed = z
+    .object({
+      ...z.pick(EnvSchema, { DBFORGE_ENGINE: true, SQLD_HTTP_LISTEN_ADDR: true }).shape,
+      DBFORGE_POOL_SECRET: z.optional(z.string().check(z.minLength(32))),
+      DBFORGE_POOL_LEASE_MS: defaulted(millis, 60_000),
+    })
+    .parse(env);
   const slot = env.DBFORGE_POOL_SLOT;
-  return { slot: slot ? slot : undefined, engine: parsed.DBFORGE_ENGINE };
+  const secret = parsed.DBFORGE_POOL_SECRET;
+  return {
+    slot: slot ? slot : undefined,
+    engine: parsed.DBFORGE_ENGINE,
+    http: secret
+      ? { secret, listen: parsed.SQLD_HTTP_LISTEN_ADDR, leaseMs: parsed.DBFORGE_POOL_LEASE_MS }
+      : undefined,
+  };
 }
 
 /** The environment of `--check-file` (a one-shot check of an uploaded file, see ./main.ts). */

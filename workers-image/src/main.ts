@@ -2,12 +2,12 @@
  * The DB-Forge worker: serves one libSQL database over the Hrana protocol, configured like sqld.
  * SIGTERM/SIGINT stop it gracefully; a second signal exits at once.
  *
- * Pooled (DBFORGE_POOL_SLOT set, started by the process driver with an IPC channel): the worker
- * loads its code and engine, says `ready`, and waits for a `claim` carrying the database's
- * environment; then it starts exactly as an ordinary worker would, reports its port, and lets go
- * of the channel (it outlives the control plane like any worker). Unclaimed, it exits as soon as
- * the channel closes: a pooled worker never outlives its control plane, and it serves exactly one
- * database in its life.
+ * Pooled (DBFORGE_POOL_SLOT set: by the process driver with an IPC channel, by the Docker
+ * driver with DBFORGE_POOL_SECRET, see ./pool-channel.ts): the worker loads its code and engine
+ * and waits for a claim carrying the database's environment; then it starts exactly as an
+ * ordinary worker would, reports its port, and lets go of the channel (it outlives the control
+ * plane like any worker). Unclaimed, it exits once its control plane is gone, and it serves
+ * exactly one database in its life.
  */
 import { mkdirSync } from "node:fs";
 import { runMain } from "../../core/run-main";
@@ -17,18 +17,20 @@ import { checkDatabaseFile } from "./engine/check-file";
 import { engineSandbox } from "./engine/database";
 import { parseCheckEnv, parseEnv, parsePoolEnv } from "./env";
 import { log, logLine, setLogLevel } from "./log";
+import { httpChannel, ipcChannel, type PoolChannel } from "./pool-channel";
 import { dropPrivileges } from "./privileges";
 import { rehearse } from "./rehearsal";
 import { startWorker } from "./server";
 
-/** Messages between a pooled worker and the process driver. */
-type PoolMessage =
-  | { type: "ready" }
-  | { type: "claim"; env: Record<string, string> }
-  | { type: "listening"; port: number };
-
 const pool = parsePoolEnv(process.env);
-const pooled = pool.slot !== undefined && process.send !== undefined;
+const channel: PoolChannel | undefined =
+  pool.slot === undefined
+    ? undefined
+    : pool.http
+      ? httpChannel(pool.http)
+      : process.send
+        ? ipcChannel()
+        : undefined;
 
 /** Flag of the one-shot mode the control plane uses to check an uploaded file (engine/check-file.ts). */
 const CHECK_FILE = "--check-file";
@@ -47,7 +49,7 @@ function serve(): void {
   runMain(
     "worker",
     async (stop) => {
-      if (pooled) Object.assign(process.env, await claim());
+      if (channel) Object.assign(process.env, await claim(channel));
       const config = parseEnv(process.env);
       setLogLevel(config.DBFORGE_LOG_LEVEL);
       // Loaded before privileges are dropped: the worker's own user may not read node_modules.
@@ -67,10 +69,7 @@ function serve(): void {
           engine: `${engine.name} (libsql-js ${engine.version})`,
         }),
       );
-      if (pooled) {
-        send({ type: "listening", port: worker.port });
-        process.disconnect?.();
-      }
+      channel?.listening(worker.port);
       return { stop: () => worker.shutdown() };
     },
     {
@@ -82,24 +81,11 @@ function serve(): void {
 }
 
 /** Waits for the database's environment; exits if the control plane goes away first. */
-async function claim(): Promise<Record<string, string>> {
+async function claim(channel: PoolChannel): Promise<Record<string, string>> {
   // Done now, while the pool waits, so that a claim only opens the database: load the engine,
   // build its sandbox, and serve a throwaway database once (see ./rehearsal.ts).
   selectEngine(pool.engine);
   engineSandbox();
   await rehearse().catch((err: Error) => log("error", "rehearsal failed", { error: err.message }));
-  return new Promise((resolve) => {
-    const orphaned = () => process.exit(0);
-    process.once("disconnect", orphaned);
-    process.on("message", (message: PoolMessage) => {
-      if (message?.type !== "claim") return;
-      process.off("disconnect", orphaned);
-      resolve(message.env);
-    });
-    send({ type: "ready" });
-  });
-}
-
-function send(message: PoolMessage): void {
-  process.send?.(message);
+  return channel.claimed();
 }

@@ -74,7 +74,7 @@ export interface WorkerDriver {
   /** Subscribes to workers that exit on their own (crash or idle), where the driver can tell. */
   onExit(listener: (name: string) => void): void;
   /** Releases what the driver holds for itself (pre-started workers); workers are stop()'s. */
-  close?(): void;
+  close?(): void | Promise<void>;
 }
 
 /** Where a worker's SQLite data lives inside its data directory (the sqld image's layout). */
