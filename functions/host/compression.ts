@@ -30,12 +30,14 @@ export function negotiate(accept: string | null): "br" | "gzip" | undefined {
 
 /** `response`, compressed for `request` when that is worth it. */
 export function compressed(request: Request, response: Response): Response {
-  if (!response.body || response.headers.has("content-encoding")) return response;
+  // Headers first, the body last: under @hono/node-server, reading a Response's body turns a
+  // buffered answer into a web stream (most answers are small and need none of this).
+  if (response.headers.has("content-encoding")) return response;
   if (!COMPRESSIBLE.test(response.headers.get("content-type") ?? "")) return response;
   const length = response.headers.get("content-length");
   if (length !== null && Number(length) < COMPRESS_FROM) return response;
   const encoding = negotiate(request.headers.get("accept-encoding"));
-  if (!encoding) return response;
+  if (!encoding || !response.body) return response;
   const compressor =
     encoding === "br"
       ? // Quality 4: most of brotli's gain at a fraction of its default (11) cost, for answers

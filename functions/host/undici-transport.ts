@@ -4,7 +4,11 @@
  * bench/functions-throughput). Handed to every entry as the WORKER_TRANSPORT binding.
  */
 import { Pool } from "undici";
-import type { WorkerRequest, WorkerTransport } from "../lib/hrana/transport";
+import {
+  PASSED_ON_HEADERS,
+  type WorkerRequest,
+  type WorkerTransport,
+} from "../lib/hrana/transport";
 import { webStream } from "./web-stream";
 
 /** Connections kept per worker, and workers kept pooled (a restarted worker has a new port). */
@@ -54,7 +58,7 @@ export function undiciTransport(): UndiciTransport {
     async response(url, request) {
       const res = await send(url, request);
       const headers = new Headers();
-      for (const name of ["content-type", "content-length"]) {
+      for (const name of PASSED_ON_HEADERS) {
         const value = res.headers[name];
         if (typeof value === "string") headers.set(name, value);
       }
@@ -63,7 +67,11 @@ export function undiciTransport(): UndiciTransport {
       // A small answer (the usual Hrana result) is read whole: handing it on as one buffer is
       // cheaper, and sooner, than as a stream; a large one streams.
       const length = Number(res.headers["content-length"] ?? Number.NaN);
-      const body = length <= BUFFER_UP_TO ? await res.body.arrayBuffer() : webStream(res.body);
+      // A Uint8Array, not an ArrayBuffer: @hono/node-server's Response keeps status, headers and
+      // body of those (and strings, streams) as they are, but makes a full web Response of any
+      // other body as soon as its status is read.
+      const body =
+        length <= BUFFER_UP_TO ? new Uint8Array(await res.body.arrayBuffer()) : webStream(res.body);
       return new Response(body, { status: res.statusCode, headers });
     },
     async close() {

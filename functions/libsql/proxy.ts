@@ -54,17 +54,13 @@ async function forward(c: FunctionsContext, name: string, rest: string): Promise
     name,
     async (resolved) => {
       headers.authorization = `Bearer ${resolved.token}`;
-      const res = await caller.transport.response(`${resolved.url}${rest}${incoming.search}`, {
+      // Passed on untouched (the transport keeps only the headers that describe the body):
+      // wrapping it again would turn a buffered answer into a stream.
+      return caller.transport.response(`${resolved.url}${rest}${incoming.search}`, {
         method: c.req.method,
         headers,
         body,
       });
-      const out = new Headers();
-      for (const h of ["content-type", "content-length"]) {
-        const value = res.headers.get(h);
-        if (value) out.set(h, value);
-      }
-      return new Response(res.body, { status: res.status, headers: out });
     },
     isRejectedToken,
   );
