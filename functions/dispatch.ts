@@ -3,7 +3,7 @@ import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from "../core/errors";
 import { databaseNameFromSegment } from "../core/names";
 import { handClientAddress } from "./lib/client-address";
 import { checkCredentialSize } from "./lib/credentials";
-import { matchRoute, type RouteSpec } from "./route-table";
+import { matchRoute, type RouteMatch, type RouteSpec } from "./route-table";
 
 export type EntryFetch = (request: Request) => Response | Promise<Response>;
 
@@ -61,6 +61,17 @@ function forEntry(
   return forwarded;
 }
 
+/** A request's path and its route, found once (the Node host needs them too, for its log). */
+export interface Routed {
+  pathname: string;
+  match: RouteMatch;
+}
+
+export function routeOf(request: Request): Routed {
+  const { pathname } = new URL(request.url);
+  return { pathname, match: matchRoute(request.method, pathname) };
+}
+
 /**
  * Sends a request to the entry that serves it, by the shared route table: 404 or 405 problem
  * documents otherwise. `target` finds the entry: a service binding, or (`sameIsolate`) the
@@ -71,9 +82,9 @@ export function dispatch(
   target: (entry: string) => EntryFetch | undefined,
   clientAddress?: string,
   sameIsolate = false,
+  routed: Routed = routeOf(request),
 ): Response | Promise<Response> {
-  const { pathname } = new URL(request.url);
-  const match = matchRoute(request.method, pathname);
+  const { pathname, match } = routed;
   if (!match)
     return problem(
       new ApiError("NOT_FOUND", `No route for ${request.method} ${pathname}`),

@@ -27,6 +27,15 @@ export interface ControlPlaneProcessOptions {
   user?: { uid: number; gid: number };
 }
 
+/**
+ * Control planes started by this test process and not yet exited: killed when it exits, so a
+ * failed test (one that never reaches its stop) leaves none running for the rest of the run.
+ */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Starts the control plane (process driver unless `env` says otherwise) and resolves once it listens. */
 export async function startControlPlaneProcess(
   options: ControlPlaneProcessOptions = {},
@@ -48,7 +57,13 @@ export async function startControlPlaneProcess(
   });
   const output: string[] = [];
   createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((done) =>
+    child.once("exit", (code) => {
+      running.delete(child);
+      done(code);
+    }),
+  );
   const url = await new Promise<string>((ready, fail) => {
     createInterface({ input: child.stdout }).on("line", (line) => {
       output.push(line);

@@ -342,3 +342,21 @@ test("kill -9 of the control plane at random points of parallel claims: every da
   expect(await cp.stop()).toBe(0);
   expect(containers(cp.dataDir).filter((c) => c.name.includes("_pool-"))).toEqual([]);
 }, 240_000);
+
+test("an image whose worker takes no claim (the official sqld image, say) gets no pool", async () => {
+  const unclaimable = "dbforge-worker:no-claim";
+  execFileSync("docker", ["build", "-q", "-t", unclaimable, "-"], {
+    input: `FROM ${IMAGE}\nLABEL dev.dbforge.claim=""\n`,
+    env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  const cp = await start(undefined, { DBFORGE_WORKER_IMAGE: unclaimable });
+  expect((await cp.api("POST", "/v1/databases", { name: "plain" })).status).toBe(201);
+  await new Promise((r) => setTimeout(r, 3000));
+  expect(containers(cp.dataDir).filter((c) => c.name.includes("_pool-"))).toEqual([]);
+  // A container of its own, labelled with its database as without a pool.
+  const [own] = containersOf(cp.dataDir, "plain");
+  expect(inspect(own?.id ?? "").Config.Labels["dev.dbforge.database"]).toBe("plain");
+  expect(await cp.stop()).toBe(0);
+  execFileSync("docker", ["rmi", "-f", unclaimable], { stdio: "ignore" });
+}, 60_000);

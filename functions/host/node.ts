@@ -4,11 +4,10 @@ import { serve } from "@hono/node-server";
 import { type DestinationStream, destination, pino } from "pino";
 import { toApiError } from "../../core/app";
 import { type HttpTimeouts, httpServerOptions, refuseTunnels } from "../../core/http-server";
-import { dispatch, problem } from "../dispatch";
+import { dispatch, problem, routeOf } from "../dispatch";
 import { ENTRIES } from "../entries";
 import { functionsConfig } from "../lib/env";
 import { openNote } from "../lib/request-log";
-import { matchRoute } from "../route-table";
 import { compressed } from "./compression";
 import { METRICS_PATH, metricsEndpoint } from "./metrics-endpoint";
 import { HostObservability } from "./observability";
@@ -36,7 +35,8 @@ export function hostFetch(
   const metrics = metricsEndpoint(observability, config.CONTROL_PLANE_URL);
   return async (request, bindings) => {
     const startedAt = performance.now();
-    const { pathname } = new URL(request.url);
+    const routed = routeOf(request);
+    const { pathname, match } = routed;
     if (pathname === METRICS_PATH) return metrics(request);
     const note = openNote(request);
     let response: Response;
@@ -44,13 +44,12 @@ export function hostFetch(
       // The socket's peer: this host is the edge (behind Traefik, the proxy's address).
       response = compressed(
         request,
-        await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true),
+        await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true, routed),
       );
     } catch (err) {
       // dispatch answers every request itself; anything escaping it is still a problem document.
       response = problem(toApiError(err), pathname);
     }
-    const match = matchRoute(request.method, pathname);
     observability.observe({
       request,
       spec: match && "spec" in match ? match.spec : undefined,

@@ -89,6 +89,9 @@ export class DockerDriver implements WorkerDriver {
 
   private readonly pool: Pool<PooledContainer> | undefined;
   private readonly launcher: DockerLauncher | undefined;
+  /** Set once the image is known to take claims: until then, and otherwise, no pool is used. */
+  private poolInUse = false;
+  private closed = false;
 
   constructor(private readonly options: DockerDriverOptions) {
     // Before any start: a claim a crash cut short is finished, every other slot goes.
@@ -119,8 +122,10 @@ export class DockerDriver implements WorkerDriver {
   private async fillPool(): Promise<void> {
     await this.reapPool();
     const image = await this.options.docker.getImage(this.options.image).inspect();
-    // The official sqld image (or an older one of ours) takes no claim: no pool then.
-    if (image.Config?.Labels?.[CLAIMABLE_LABEL] !== "http") return;
+    // The official sqld image (or an older one of ours) takes no claim: no pool then (it would
+    // start sqld without a key on an empty slot).
+    if (image.Config?.Labels?.[CLAIMABLE_LABEL] !== "http" || this.closed) return;
+    this.poolInUse = true;
     this.pool?.refill();
   }
 
@@ -137,6 +142,7 @@ export class DockerDriver implements WorkerDriver {
 
   /** Removes the containers waiting in the pool (claimed ones are stop()'s business). */
   async close(): Promise<void> {
+    this.closed = true;
     this.pool?.close();
     await this.launcher?.settled();
   }
@@ -347,7 +353,7 @@ export class DockerDriver implements WorkerDriver {
   /** Whether a pooled container can serve `spec`: the pool's cap, environment and user. */
   private poolFits(spec: WorkerSpec): boolean {
     const pool = this.options.pool;
-    if (!this.pool || !pool || spec.memoryMb !== pool.memoryMb) return false;
+    if (!this.poolInUse || !pool || spec.memoryMb !== pool.memoryMb) return false;
     // Without root, pooled containers run as the control plane's user: so must the database.
     if (this.options.user?.uid !== 0 && spec.uid !== null) return false;
     const keys = new Set([...Object.keys(pool.env), ...Object.keys(spec.env)]);
