@@ -50,11 +50,6 @@ export class Pool<T> {
     return member;
   }
 
-  /** The members waiting in the pool. */
-  get waiting(): readonly T[] {
-    return this.ready;
-  }
-
   /** Starts members until the pool is full, one at a time (each costs a CPU for a while). */
   refill(): void {
     if (this.closed || this.retryTimer || this.starting > 0) return;

@@ -37,11 +37,6 @@ export class WorkerPool extends Pool<PooledWorker> {
       console.error(JSON.stringify({ msg: "worker pool: start failed", error: err.message })),
     );
   }
-
-  /** Slots of the workers waiting in the pool. */
-  get idleSlots(): Set<string> {
-    return new Set(this.waiting.map((w) => w.slot));
-  }
 }
 
 class ProcessLauncher implements PoolLauncher<PooledWorker> {
