@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type Dockerode from "dockerode";
 import { request } from "undici";
-import { POOL_PATH } from "../../../core/worker-pool";
+import { POOL_CLAIM_PATH, POOL_PATH } from "../../../core/worker-pool";
 import type { PoolLauncher } from "./pool";
 import { createSlot, removeSlot } from "./slot-dir";
 
@@ -91,6 +91,25 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
     }, this.options.leaseMs / 4);
     timer.unref();
     this.renewals.set(member, timer);
+  }
+
+  /**
+   * Sends a taken container its database's environment; resolves once its worker listens as
+   * that database's user (the claim is answered only then).
+   */
+  async claim(
+    member: PooledContainer,
+    env: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<void> {
+    const res = await request(`${member.url}${POOL_CLAIM_PATH}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${member.secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ env }),
+      headersTimeout: timeoutMs,
+    });
+    const answer = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`refused (${res.statusCode}): ${answer}`);
   }
 
   /** A taken container is the database's: its lease is no longer renewed. */

@@ -2,9 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import type Dockerode from "dockerode";
-import { request } from "undici";
 import { DomainError } from "../../../core/errors";
-import { POOL_CLAIM_PATH } from "../../../core/worker-pool";
 import { secureDataDir } from "./data-dir";
 import { DockerLauncher, type PooledContainer } from "./docker-pool";
 import { Pool } from "./pool";
@@ -382,32 +380,18 @@ export class DockerDriver implements WorkerDriver {
     } catch (err) {
       return fail(`Could not hand the pooled container over: ${messageOf(err)}`);
     }
-    let status: number;
-    let answer: string;
+    const env = {
+      ...this.databaseEnv(spec),
+      ...(this.options.user?.uid === 0
+        ? { DBFORGE_WORKER_UID: String(user.uid), DBFORGE_WORKER_GID: String(user.gid) }
+        : {}),
+    };
     try {
-      const res = await request(`${pooled.url}${POOL_CLAIM_PATH}`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${pooled.secret}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify({
-          env: {
-            ...this.databaseEnv(spec),
-            ...(this.options.user?.uid === 0
-              ? { DBFORGE_WORKER_UID: String(user.uid), DBFORGE_WORKER_GID: String(user.gid) }
-              : {}),
-          },
-        }),
-        headersTimeout: this.options.startTimeoutMs ?? 15_000,
-      });
-      status = res.statusCode;
-      answer = await res.body.text();
+      await this.launcher?.claim(pooled, env, this.options.startTimeoutMs ?? 15_000);
     } catch (err) {
       const logs = await this.logsOf(pooled.container);
       return fail(`The pooled worker did not take its claim: ${messageOf(err)}\n${logs}`);
     }
-    if (status !== 200) return fail(`The pooled worker refused its claim: ${answer}`);
     // Named after its database only once it serves it: a control plane that dies in between
     // leaves a pooled name, which the next one removes (the database starts again).
     try {
