@@ -1,5 +1,5 @@
 /**
- * Where files move, on both drivers: a SQLite file imported (checked as the database's user,
+ * Where files move, on both drivers (and through Docker's pool): a SQLite file imported (checked as the database's user,
  * then opened by its worker, a container under docker), rows written at known instants across
  * a backup and a kill -9 of the worker (container), restored to instants in place and into new
  * databases, and forked; the archive the worker writes inside its container is shipped by the
@@ -33,7 +33,25 @@ function containersOf(dataDir: string): string[] {
   return out ? out.split("\n") : [];
 }
 
-describe.each(["process", "docker"] as const)("%s driver", (driver) => {
+// "docker, pool": the same through pre-started containers, whose every start hands a slot
+// directory over to the database (an imported file, a restored one, a fork).
+/** Pooled containers of the control plane on `dataDir` that are loaded (401 without a secret). */
+async function readyPooled(dataDir: string): Promise<number> {
+  let ready = 0;
+  for (const id of containersOf(dataDir)) {
+    const info = JSON.parse(execFileSync("docker", ["inspect", id], { encoding: "utf8" }))[0];
+    const port = info.NetworkSettings.Ports?.["8080/tcp"]?.[0]?.HostPort;
+    if (!info.Name.includes("_pool-") || !port) continue;
+    const res = await fetch(`http://127.0.0.1:${port}/dbforge/v1/pool`, {
+      signal: AbortSignal.timeout(1000),
+    }).catch(() => undefined);
+    if (res?.status === 401) ready++;
+  }
+  return ready;
+}
+
+describe.each(["process", "docker", "docker, pool"] as const)("%s driver", (setup) => {
+  const driver = setup === "process" ? "process" : "docker";
   let cp: ControlPlaneProcess;
   const dir = makeTempDir("files-moving");
   beforeAll(async () => {
@@ -42,8 +60,11 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
       env: {
         ...FAST,
         ...(driver === "docker" ? { DBFORGE_DRIVER: "docker", DBFORGE_WORKER_IMAGE: IMAGE } : {}),
+        ...(setup === "docker, pool" ? { DBFORGE_DOCKER_POOL: "2" } : {}),
       },
     });
+    // Pooled containers ready (each answers its pool route) before the first start.
+    while (setup === "docker, pool" && (await readyPooled(cp.dataDir)) < 2) await sleep(200);
   }, 300_000);
   afterAll(async () => {
     await cp?.stop();
@@ -86,6 +107,16 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
     });
     expect(imported.status, await imported.clone().text()).toBe(201);
     expect(await values("moved")).toEqual([1]);
+    if (setup === "docker, pool") {
+      // Served by a pooled container (its labels name its slot), with the imported file.
+      const { workerId } = (await (await cp.api("GET", "/v1/databases/moved")).json()) as {
+        workerId: string;
+      };
+      const labels = JSON.parse(
+        execFileSync("docker", ["inspect", workerId], { encoding: "utf8" }),
+      )[0].Config.Labels;
+      expect(labels).toHaveProperty("dev.dbforge.pool");
+    }
 
     const instants: number[] = [];
     const write = async (v: number) => {
