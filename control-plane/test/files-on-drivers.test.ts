@@ -1,9 +1,9 @@
 /**
- * Where files move, on both drivers (and through Docker's pool): a SQLite file imported (checked as the database's user,
- * then opened by its worker, a container under docker), rows written at known instants across
- * a backup and a kill -9 of the worker (container), restored to instants in place and into new
- * databases, and forked; the archive the worker writes inside its container is shipped by the
- * control plane from the host.
+ * Where files move, on both drivers and through Docker's pool: a SQLite file imported (checked
+ * as the database's user, then opened by its worker, a container under docker), rows written at
+ * known instants across a backup and a kill -9 of the worker (container), restored to instants
+ * in place and into new databases, and forked; the archive the worker writes inside its
+ * container is shipped by the control plane from the host.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
