@@ -32,8 +32,12 @@ export function App() {
     });
   }, []);
 
+  // A new page takes the focus (for keyboards and screen readers), unless the user is already
+  // in it: signing out changes the route too, and the hashchange can come after the user has
+  // started typing into the sign-in form, whose Enter would then go nowhere.
   useEffect(() => {
-    document.getElementById("main")?.focus({ preventScroll: true });
+    const main = document.getElementById("main");
+    if (main && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
   }, [route.join("/")]);
 
   if (session === undefined) return <Shell>{<p class="muted">Loading…</p>}</Shell>;
