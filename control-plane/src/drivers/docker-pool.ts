@@ -83,7 +83,7 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
 
   watch(member: PooledContainer, gone: () => void): void {
     const timer = setInterval(() => {
-      this.lease(member).catch(() => {
+      this.lease(member.url, member.secret).catch(() => {
         // It ended (or cannot be reached): another takes its place.
         gone();
         this.discard(member);
@@ -138,9 +138,9 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
     return work;
   }
 
-  private async lease(member: PooledContainer): Promise<void> {
-    const res = await request(`${member.url}${POOL_PATH}`, {
-      headers: { authorization: `Bearer ${member.secret}` },
+  private async lease(url: string, secret: string): Promise<void> {
+    const res = await request(`${url}${POOL_PATH}`, {
+      headers: { authorization: `Bearer ${secret}` },
       // A container still starting may take a connection and answer nothing.
       signal: AbortSignal.timeout(2000),
     });
@@ -152,7 +152,7 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
     const deadline = Date.now() + this.options.readyTimeoutMs;
     for (;;) {
       try {
-        return await this.lease({ url, secret } as PooledContainer);
+        return await this.lease(url, secret);
       } catch (err) {
         if (Date.now() > deadline || this.aborted)
           throw new Error(`the pooled container did not get ready: ${(err as Error).message}`);

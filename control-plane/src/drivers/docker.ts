@@ -5,7 +5,7 @@ import type Dockerode from "dockerode";
 import { DomainError } from "../../../core/errors";
 import { secureDataDir } from "./data-dir";
 import { DockerLauncher, type PooledContainer } from "./docker-pool";
-import { Pool } from "./pool";
+import { fitsPool, Pool } from "./pool";
 import { handOver, recoverSlots, SLOTS_DIR } from "./slot-dir";
 import { traefikLabels } from "./traefik-labels";
 import {
@@ -328,34 +328,30 @@ export class DockerDriver implements WorkerDriver {
     secret: string,
   ): Dockerode.ContainerCreateOptions {
     const perDatabaseUids = this.options.user?.uid === 0;
-    return {
-      ...this.containerConfig({
-        name: `dbforge-${this.options.instanceId}${POOL_INFIX}${slot}`,
-        env: {
-          SQLD_HTTP_LISTEN_ADDR: "0.0.0.0:8080",
-          DBFORGE_POOL_SLOT: slot,
-          DBFORGE_POOL_SECRET: secret,
-          DBFORGE_POOL_LEASE_MS: String(pool.leaseMs),
-          ...memoryEnv(pool.memoryMb),
-          ...pool.env,
-        },
-        labels: { [POOL_LABEL]: slot, [CONFIG_LABEL]: "pooled" },
-        user: perDatabaseUids ? { uid: 0, gid: 0 } : this.fallbackUser(),
-        hostDir: join(this.options.hostDataRoot ?? this.options.dataRoot, SLOTS_DIR, slot),
-        memoryMb: pool.memoryMb,
-        ...(perDatabaseUids ? { capAdd: ["SETUID", "SETGID"] } : {}),
-      }),
-    };
+    return this.containerConfig({
+      name: `dbforge-${this.options.instanceId}${POOL_INFIX}${slot}`,
+      env: {
+        SQLD_HTTP_LISTEN_ADDR: "0.0.0.0:8080",
+        DBFORGE_POOL_SLOT: slot,
+        DBFORGE_POOL_SECRET: secret,
+        DBFORGE_POOL_LEASE_MS: String(pool.leaseMs),
+        ...memoryEnv(pool.memoryMb),
+        ...pool.env,
+      },
+      labels: { [POOL_LABEL]: slot, [CONFIG_LABEL]: "pooled" },
+      user: perDatabaseUids ? { uid: 0, gid: 0 } : this.fallbackUser(),
+      hostDir: join(this.options.hostDataRoot ?? this.options.dataRoot, SLOTS_DIR, slot),
+      memoryMb: pool.memoryMb,
+      ...(perDatabaseUids ? { capAdd: ["SETUID", "SETGID"] } : {}),
+    });
   }
 
   /** Whether a pooled container can serve `spec`: the pool's cap, environment and user. */
   private poolFits(spec: WorkerSpec): boolean {
     const pool = this.options.pool;
-    if (!this.poolInUse || !pool || spec.memoryMb !== pool.memoryMb) return false;
+    if (!this.poolInUse || !pool || !fitsPool(pool, spec)) return false;
     // Without root, pooled containers run as the control plane's user: so must the database.
-    if (this.options.user?.uid !== 0 && spec.uid !== null) return false;
-    const keys = new Set([...Object.keys(pool.env), ...Object.keys(spec.env)]);
-    return [...keys].every((key) => pool.env[key] === spec.env[key]);
+    return this.options.user?.uid === 0 || spec.uid === null;
   }
 
   /**

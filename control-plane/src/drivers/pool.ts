@@ -19,6 +19,22 @@ export interface PoolLauncher<T> {
   taken?(member: T): void;
 }
 
+/** What every member of a pool was started with: a database needing anything else gets none. */
+export interface PoolShape {
+  memoryMb: number;
+  env: Record<string, string>;
+}
+
+/** Whether a pooled worker can serve a database: the same memory cap and worker environment. */
+export function fitsPool(
+  pool: PoolShape,
+  spec: { memoryMb: number; env: Record<string, string> },
+): boolean {
+  if (spec.memoryMb !== pool.memoryMb) return false;
+  const keys = new Set([...Object.keys(pool.env), ...Object.keys(spec.env)]);
+  return [...keys].every((key) => pool.env[key] === spec.env[key]);
+}
+
 /** How long after a take the pool starts a replacement. */
 const REFILL_DELAY_MS = 250;
 

@@ -17,6 +17,7 @@ import { DomainError } from "../../../core/errors";
 import { workerLockHeld } from "../../../core/worker-lock";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
+import { fitsPool } from "./pool";
 import { type PooledWorker, WorkerPool } from "./process-pool";
 import { alive, HAS_PROC, isWorker, scanWorkers } from "./process-table";
 import {
@@ -263,10 +264,7 @@ export class ProcessDriver implements WorkerDriver {
 
   /** Whether a pooled worker can serve `spec`: the pool's memory cap and environment. */
   private poolFits(spec: WorkerSpec): boolean {
-    const pool = this.options.pool;
-    if (!pool || spec.memoryMb !== pool.memoryMb) return false;
-    const keys = new Set([...Object.keys(pool.env), ...Object.keys(spec.env)]);
-    return [...keys].every((key) => pool.env[key] === spec.env[key]);
+    return this.options.pool !== undefined && fitsPool(this.options.pool, spec);
   }
 
   private watch(name: string, child: ChildProcess): void {
