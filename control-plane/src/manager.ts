@@ -111,9 +111,16 @@ export class DatabaseManager {
     } catch (err) {
       console.error("control plane: cannot list workers:", (err as Error).message);
     }
-    const known = new Set(this.registry.list().map((r) => r.name));
+    const records = this.registry.list();
+    const known = new Set(records.map((r) => r.name));
+    const withWorker = new Set(owned);
     const orphans = owned.filter((name) => !known.has(name));
-    const names = [...known, ...orphans];
+    // A stopped database without a worker has nothing to recover (it starts on its next
+    // request): visiting thousands of them would hold up the start for nothing.
+    const names = [
+      ...records.filter((r) => r.status !== "stopped" || withWorker.has(r.name)).map((r) => r.name),
+      ...orphans,
+    ];
     await forEachLimited(names, RECOVERY_CONCURRENCY, (name) =>
       this.locked(name, () => this.recoverOne(name)).catch((err) =>
         console.error("control plane: could not recover", name, (err as Error).message),

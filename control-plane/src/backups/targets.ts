@@ -14,14 +14,7 @@ import {
 import { dirname, join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { DomainError } from "../../../core/errors";
 
 /**
@@ -158,21 +151,33 @@ export interface S3TargetOptions {
 export class S3Target implements BackupTarget {
   readonly kind = "s3";
   readonly describe: string;
-  private readonly client: S3Client;
+  private connection: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
 
   constructor(private readonly options: S3TargetOptions) {
     this.describe = `s3://${options.bucket}/${options.prefix}`;
-    this.client = new S3Client({
-      region: options.region,
-      forcePathStyle: options.forcePathStyle,
-      // Checksums only where S3 requires them: the SDK's default sends streamed bodies as
-      // aws-chunked with a CRC trailer, which many S3-compatible servers store verbatim.
-      // Every object is authenticated by its own encryption anyway (./encryption.ts).
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    });
+  }
+
+  /**
+   * The SDK is loaded on first use, not with the control plane: it takes ~200 ms to load, which
+   * every start would pay before it listens, S3 or not (a restart's budget is a second).
+   */
+  private connect(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    const { options } = this;
+    this.connection ??= import("@aws-sdk/client-s3").then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: options.region,
+        forcePathStyle: options.forcePathStyle,
+        // Checksums only where S3 requires them: the SDK's default sends streamed bodies as
+        // aws-chunked with a CRC trailer, which many S3-compatible servers store verbatim.
+        // Every object is authenticated by its own encryption anyway (./encryption.ts).
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      }),
+    }));
+    return this.connection;
   }
 
   private key(key: string): string {
@@ -181,8 +186,9 @@ export class S3Target implements BackupTarget {
 
   async put(key: string, file: string): Promise<void> {
     const { size } = await stat(file);
-    await this.client.send(
-      new PutObjectCommand({
+    const { sdk, client } = await this.connect();
+    await client.send(
+      new sdk.PutObjectCommand({
         Bucket: this.options.bucket,
         Key: this.key(key),
         Body: createReadStream(file),
@@ -192,8 +198,9 @@ export class S3Target implements BackupTarget {
   }
 
   async putText(key: string, text: string): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
+    const { sdk, client } = await this.connect();
+    await client.send(
+      new sdk.PutObjectCommand({
         Bucket: this.options.bucket,
         Key: this.key(key),
         Body: text,
@@ -203,39 +210,40 @@ export class S3Target implements BackupTarget {
   }
 
   async get(key: string, file: string): Promise<void> {
+    const { sdk, client } = await this.connect();
     let body: unknown;
     try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }),
+      const res = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }),
       );
       body = res.Body;
     } catch (err) {
-      if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey")
-        throw missing(key);
+      if (isNoSuchKey(err)) throw missing(key);
       throw err;
     }
     await pipeline(body as Readable, createWriteStream(file, { mode: 0o600 }));
   }
 
   async getText(key: string): Promise<string | undefined> {
+    const { sdk, client } = await this.connect();
     try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }),
+      const res = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }),
       );
       return await res.Body?.transformToString("utf8");
     } catch (err) {
-      if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey")
-        return undefined;
+      if (isNoSuchKey(err)) return undefined;
       throw err;
     }
   }
 
   async list(prefix: string): Promise<string[]> {
+    const { sdk, client } = await this.connect();
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const res = await this.client.send(
-        new ListObjectsV2Command({
+      const res = await client.send(
+        new sdk.ListObjectsV2Command({
           Bucket: this.options.bucket,
           Prefix: this.key(prefix),
           ...(token ? { ContinuationToken: token } : {}),
@@ -249,8 +257,15 @@ export class S3Target implements BackupTarget {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(
-      new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }),
+    const { sdk, client } = await this.connect();
+    await client.send(
+      new sdk.DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }),
     );
   }
 }
+
+type S3Sdk = typeof import("@aws-sdk/client-s3");
+
+/** S3's NoSuchKey (the SDK's class, or any S3-compatible server's error of that name). */
+const isNoSuchKey = (err: unknown): boolean =>
+  (err as { name?: string } | null)?.name === "NoSuchKey";

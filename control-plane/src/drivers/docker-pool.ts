@@ -13,7 +13,6 @@
  */
 import { randomBytes } from "node:crypto";
 import type Dockerode from "dockerode";
-import { request } from "undici";
 import { POOL_CLAIM_PATH, POOL_PATH } from "../../../core/worker-pool";
 import type { PoolLauncher } from "./pool";
 import { createSlot, removeSlot } from "./slot-dir";
@@ -102,6 +101,7 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
     env: Record<string, string>,
     timeoutMs: number,
   ): Promise<void> {
+    const { request } = await undici();
     const res = await request(`${member.url}${POOL_CLAIM_PATH}`, {
       method: "POST",
       headers: { authorization: `Bearer ${member.secret}`, "content-type": "application/json" },
@@ -139,6 +139,7 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
   }
 
   private async lease(url: string, secret: string): Promise<void> {
+    const { request } = await undici();
     const res = await request(`${url}${POOL_PATH}`, {
       headers: { authorization: `Bearer ${secret}` },
       // A container still starting may take a connection and answer nothing.
@@ -161,3 +162,6 @@ export class DockerLauncher implements PoolLauncher<PooledContainer> {
     }
   }
 }
+
+/** Loaded on first use: ~150 ms of a control plane's start that runs no pool would be lost. */
+const undici = () => import("undici");
