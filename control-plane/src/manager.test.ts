@@ -12,6 +12,7 @@ import type { StartedWorker, WorkerDriver, WorkerSpec, WorkerStatus } from "./dr
 import { KeyRing } from "./keys";
 import { DatabaseManager, type ManagerOptions } from "./manager";
 import { Registry } from "./registry";
+import type { WorkerLiveness } from "./worker-liveness";
 
 interface FakeWorker {
   id: string;
@@ -19,6 +20,8 @@ interface FakeWorker {
   spec: WorkerSpec;
   state: "running" | "exited";
   idle: boolean;
+  /** At the end of its idle timeout: told it is in use, it is already stopping, and exits. */
+  stopping?: boolean;
 }
 
 /**
@@ -84,6 +87,22 @@ class FakeDriver implements WorkerDriver {
     for (const listener of this.exitListeners) listener(name);
   }
 
+  /** The manager's questions to running workers, answered from the map: no network. */
+  readonly liveness: WorkerLiveness = {
+    isHealthy: async (url) => this.byUrl(url)?.state === "running",
+    keepAwake: async (url) => {
+      const worker = this.byUrl(url);
+      if (worker?.state !== "running") return "stopping";
+      if (!worker.stopping) return "serving";
+      setTimeout(() => Object.assign(worker, { state: "exited", idle: true }), 30);
+      return "stopping";
+    },
+  };
+
+  private byUrl(url: string): FakeWorker | undefined {
+    return [...this.workers.values()].find((w) => w.url === url);
+  }
+
   worker(name: string): FakeWorker {
     const worker = this.workers.get(name);
     if (!worker) throw new Error(`no worker for ${name}`);
@@ -141,6 +160,7 @@ const OPTIONS = (over: Partial<ManagerOptions> = {}): ManagerOptions => ({
   workerEnv: { DBFORGE_QUERY_TIMEOUT_MS: "5000" },
   defaultMemoryMb: 512,
   defaultQuotaBytes: 1024 ** 3,
+  liveness: driver.liveness,
   ...over,
 });
 
@@ -303,6 +323,19 @@ describe("resolve", () => {
       restarts: 0,
       lastError: null,
     });
+  });
+
+  test("a worker caught stopping itself (the end of its idle timeout) is waited for and started again", async () => {
+    await manager.create("dozing");
+    driver.worker("dozing").stopping = true;
+    const resolved = await manager.resolve("dozing", "read-only");
+    // Not the address of the worker that was going away: the one started after it had gone.
+    expect(resolved.url).toBe("http://fake-dozing:2");
+    expect(driver.calls).toEqual(["start dozing", "start dozing"]);
+    expect(manager.get("dozing")).toMatchObject({ status: "running", restarts: 0 });
+    // A worker that stays is handed out as it is.
+    expect((await manager.resolve("dozing", "read-only")).url).toBe("http://fake-dozing:2");
+    expect(driver.calls).toHaveLength(2);
   });
 
   test("a crashed worker is restarted and counted as a restart", async () => {

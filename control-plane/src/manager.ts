@@ -10,6 +10,7 @@ import { directorySize, diskError } from "./disk";
 import { SQLD_DB_DIR, type WorkerDriver, type WorkerSpec } from "./drivers/types";
 import { type DatabaseKeyId, type KeyRing, newKeySalt, type SignedToken } from "./keys";
 import type { DatabaseRecord, Registry } from "./registry";
+import { httpLiveness, type WorkerLiveness } from "./worker-liveness";
 
 export interface ManagerOptions {
   dataRoot: string;
@@ -30,6 +31,8 @@ export interface ManagerOptions {
   defaultQuotaBytes: number;
   /** Told of lifecycle events (usage, metrics); they must not throw. */
   events?: ManagerEvents;
+  /** How running workers are asked whether they serve. Default: over HTTP. */
+  liveness?: WorkerLiveness;
 }
 
 export interface ManagerEvents {
@@ -55,6 +58,8 @@ const RECOVERY_CONCURRENCY = 32;
 
 /** Consecutive failed health checks of a running worker before it is restarted. */
 const UNHEALTHY_LIMIT = 3;
+/** How long a resolve waits for a worker seen stopping itself to be gone (idle: ~0.1 s). */
+const STOPPING_WAIT_MS = 5000;
 
 /**
  * Owns databases and their workers: the registry is the source of truth for what should exist
@@ -70,6 +75,7 @@ export class DatabaseManager {
    * wake-up, no create), or a worker started during shutdown would outlive the control plane.
    */
   private stopping = false;
+  private readonly liveness: WorkerLiveness;
 
   constructor(
     private readonly registry: Registry,
@@ -77,6 +83,7 @@ export class DatabaseManager {
     private readonly keys: KeyRing,
     private readonly options: ManagerOptions,
   ) {
+    this.liveness = options.liveness ?? httpLiveness;
     driver.onExit((name) => void this.checkHealth(name));
   }
 
@@ -362,7 +369,7 @@ export class DatabaseManager {
       if (this.stopping || record?.status !== "running") return;
       const status = await this.driver.status(name);
       if (status.state === "running") {
-        if (await isHealthy(status.url)) {
+        if (await this.liveness.isHealthy(status.url)) {
           this.failures.delete(name);
           return;
         }
@@ -393,12 +400,25 @@ export class DatabaseManager {
     if (record.status === "running") {
       const status = await this.driver.status(record.name);
       if (status.state === "running") {
-        if (status.url !== record.url)
-          this.registry.update(record.name, { url: status.url, workerId: status.id });
-        return status.url;
+        // The caller is about to use it: a worker at the very end of its idle timeout would
+        // hand them a closed port. Asked to stay, it either stays or is seen stopping.
+        const token = this.keys.mint(keyIdOf(record), "read-only", 60).token;
+        if ((await this.liveness.keepAwake(status.url, token)) !== "stopping") {
+          if (status.url !== record.url)
+            this.registry.update(record.name, { url: status.url, workerId: status.id });
+          return status.url;
+        }
+        await this.untilStopped(record.name);
       }
     }
     return this.restart(record, null);
+  }
+
+  /** Waits (bounded) for a worker that is stopping itself to be gone, so it can start again. */
+  private async untilStopped(name: string): Promise<void> {
+    const deadline = Date.now() + STOPPING_WAIT_MS;
+    while (Date.now() < deadline && (await this.driver.status(name)).state === "running")
+      await new Promise((r) => setTimeout(r, 50));
   }
 
   private async restart(record: DatabaseRecord, why: string | null): Promise<string> {
@@ -588,12 +608,4 @@ async function forEachLimited<T>(
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-async function isHealthy(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok;
-  } catch {
-    return false;
-  }
 }

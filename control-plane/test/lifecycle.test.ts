@@ -2,10 +2,11 @@
  * The whole database lifecycle against both drivers for real: local processes and containers on
  * the real Docker engine.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -13,6 +14,7 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
+import { workerProcesses } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually } from "../../testkit/wait";
 
@@ -62,6 +64,42 @@ function workerExists(
   } catch {
     return false;
   }
+}
+
+/**
+ * A worker's output as it is written (`tail -F` of the process driver's log file, `docker logs
+ * -f` of the container): `line` resolves on the first new line matching.
+ */
+function followLog(
+  driver: "process" | "docker",
+  dataDir: string,
+  name: string,
+  workerId: string,
+): { line(pattern: RegExp, timeoutMs: number): Promise<string>; stop(): void } {
+  const child =
+    driver === "docker"
+      ? spawn("docker", ["logs", "-f", "--since", "0s", workerId], {
+          stdio: ["ignore", "pipe", "pipe"],
+        })
+      : spawn("tail", ["-F", "-n", "0", join(dataDir, ".control-plane", "logs", `${name}.log`)], {
+          stdio: ["ignore", "pipe", "ignore"],
+        });
+  const lines = [child.stdout, ...(child.stderr ? [child.stderr] : [])].map((input) =>
+    createInterface({ input }),
+  );
+  return {
+    line: (pattern, timeoutMs) =>
+      new Promise((found, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no line matching ${pattern}`)), timeoutMs);
+        for (const input of lines)
+          input.on("line", (line) => {
+            if (!pattern.test(line)) return;
+            clearTimeout(timer);
+            found(line);
+          });
+      }),
+    stop: () => child.kill(),
+  };
 }
 
 describe.each(["process", "docker"] as const)("%s driver", (driver) => {
@@ -201,6 +239,33 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
     expect(existsSync(join(cp.dataDir, "lifecycle"))).toBe(false);
     expect((await cp.api("DELETE", "/v1/databases/lifecycle")).status).toBe(404);
   });
+
+  test("a resolve the moment a worker begins its idle stop hands out a worker that serves (4 rounds)", async () => {
+    expect((await cp.api("POST", "/v1/databases", { name: "dozer" })).status).toBe(201);
+    for (let round = 0; round < 4; round++) {
+      const { workerId } = await info("dozer");
+      // Followed live (the worker's own log): the resolve goes out as soon as the worker says
+      // it is stopping when idle, while it still exists and its address still looks taken.
+      const log = followLog(driver, cp.dataDir, "dozer", workerId!);
+      try {
+        await log.line(/"idle shutdown"/, 15_000);
+        const db = await client("dozer");
+        try {
+          expect((await db.execute("SELECT 1 AS one")).rows[0]?.one, `round ${round}`).toBe(1);
+        } finally {
+          db.close();
+        }
+      } finally {
+        log.stop();
+      }
+      const woken = await info("dozer");
+      expect(woken.status).toBe("running");
+      if (driver === "process")
+        expect(workerProcesses(cp.dataDir).get("dozer"), `round ${round}`).toHaveLength(1);
+      else expect(containersOf(cp.dataDir, "dozer")).toHaveLength(1);
+    }
+    expect((await cp.api("DELETE", "/v1/databases/dozer")).status).toBe(204);
+  }, 90_000);
 
   test("tokens work with @libsql/client directly and only for their own database", async () => {
     for (const name of ["tok-a", "tok-b"])
