@@ -10,6 +10,7 @@ import { createServer, request } from "node:http";
 import { Pool } from "undici";
 import { startFunctionsHost } from "../functions/host/index";
 import { startControlPlaneProcess } from "../testkit/control-plane-process";
+import { workerProcesses } from "../testkit/processes";
 import { removeDir } from "../testkit/temp";
 import type { LoadResult } from "./load";
 import { loadAt, pointSelects, ROWS } from "./worker-throughput";
@@ -70,13 +71,18 @@ export async function benchFunctions(): Promise<void> {
       pointSelects(true),
       concurrency,
       { Authorization: `Bearer ${resolved.token}` },
+      workerProcesses(cp.dataDir).get("bench")?.[0],
     );
     const relay = await bareRelay(resolved.url, resolved.token);
+    // The relay and the host run in this process (wrk is a process of its own): its CPU time
+    // is theirs.
     const bare = await loadAt(
       "bare relay (node:http + undici)",
       `${relay.url}/v2/pipeline`,
       pointSelects(true),
       concurrency,
+      undefined,
+      process.pid,
     ).finally(() => relay.close());
     const rest = await loadAt(
       "REST /api/db/{name}/query",
@@ -84,6 +90,7 @@ export async function benchFunctions(): Promise<void> {
       restSelects,
       concurrency,
       bearer,
+      process.pid,
     );
     const proxy = await loadAt(
       "proxy /db/{name}/v2/pipeline",
@@ -91,6 +98,7 @@ export async function benchFunctions(): Promise<void> {
       pointSelects(true),
       concurrency,
       bearer,
+      process.pid,
     );
     console.log("\nThe functions hop: point select through the Node functions host");
     const rows: Array<{ r: LoadResult; goal?: number }> = [
@@ -113,6 +121,9 @@ export async function benchFunctions(): Promise<void> {
           "of the bare relay": ceiling
             ? (r.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2)
             : "",
+          // The hop's own CPU per request, next to the worker's (the row's worker direct).
+          "hop CPU µs/req": r.server ? Math.round(r.server.cpuMicrosPerRequest) : "—",
+          "worker CPU µs/req": base?.server ? Math.round(base.server.cpuMicrosPerRequest) : "—",
         };
       }),
     );

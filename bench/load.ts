@@ -6,7 +6,7 @@
  * saturated generator.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { makeTempDir, removeDir } from "../testkit/temp";
@@ -19,6 +19,8 @@ export interface LoadSpec {
   headers?: Record<string, string>;
   connections: number;
   seconds: number;
+  /** The server's process: its CPU time (all threads) over the load is reported. */
+  pid?: number;
 }
 
 export interface LoadResult {
@@ -27,6 +29,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** Responses that were not 2xx: a benchmark with any is void. */
   errors: number;
+  /** With `pid`: the server's CPU time per request, µs, and the cores it kept busy on average. */
+  server?: { cpuMicrosPerRequest: number; cores: number };
 }
 
 const hasWrk = spawnSync("wrk", ["--version"]).error === undefined;
@@ -34,11 +38,27 @@ const hasWrk = spawnSync("wrk", ["--version"]).error === undefined;
 export const loadGenerator = hasWrk ? "wrk" : "autocannon";
 
 export async function load(spec: LoadSpec): Promise<LoadResult> {
+  const cpuBefore = spec.pid === undefined ? 0 : cpuSeconds(spec.pid);
   const result = hasWrk ? await wrk(spec) : await cannon(spec);
   if (result.errors > 0) {
     throw new Error(`${spec.name}: ${result.errors} responses were not 2xx`);
   }
+  if (spec.pid !== undefined) {
+    const cpu = cpuSeconds(spec.pid) - cpuBefore;
+    const requests = result.requestsPerSecond * spec.seconds;
+    result.server = { cpuMicrosPerRequest: (cpu / requests) * 1e6, cores: cpu / spec.seconds };
+  }
   return result;
+}
+
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/** User + system CPU time of a process so far, all its threads, in seconds (proc(5)). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function wrk(spec: LoadSpec): Promise<LoadResult> {

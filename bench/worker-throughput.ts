@@ -78,17 +78,19 @@ export async function loadAt(
   bodies: string[],
   connections: number[],
   headers?: Record<string, string>,
+  pid?: number,
 ): Promise<LoadResult[]> {
   await load({ name, url, bodies, headers, connections: 8, seconds: WARM_UP_SECONDS });
   const results: LoadResult[] = [];
   for (const c of connections) {
-    results.push(await load({ name, url, bodies, headers, connections: c, seconds: SECONDS }));
+    results.push(await load({ name, url, bodies, headers, connections: c, seconds: SECONDS, pid }));
   }
   return results;
 }
 
 interface Server {
   url: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -101,7 +103,7 @@ async function trivialServer(): Promise<Server> {
     }).listen(0, "127.0.0.1", () => console.log(s.address().port));`;
   const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await firstLine(child);
-  return { url: `http://127.0.0.1:${port}/`, stop: () => stopChild(child) };
+  return { url: `http://127.0.0.1:${port}/`, pid: child.pid, stop: () => stopChild(child) };
 }
 
 async function tursodb(file: string): Promise<Server | undefined> {
@@ -116,7 +118,7 @@ async function tursodb(file: string): Promise<Server | undefined> {
       (r) => r.ok,
       () => false,
     );
-    if (ok) return { url, stop: () => stopChild(child) };
+    if (ok) return { url, pid: child.pid, stop: () => stopChild(child) };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stopChild(child);
@@ -151,6 +153,10 @@ function row(subject: LoadResult, baseline: LoadResult | undefined, goal?: numbe
       goal === undefined
         ? ""
         : `≥ ${goal.toFixed(1)}${ratio !== undefined && ratio >= goal ? " ✓" : " ✗"}`,
+    // What one request costs the server, and how much of the machine it could use: the
+    // worker is one thread; tursodb spreads a load over several.
+    "server CPU µs/req": subject.server ? Math.round(subject.server.cpuMicrosPerRequest) : "—",
+    "server cores": subject.server ? subject.server.cores.toFixed(2) : "—",
   };
 }
 
@@ -175,17 +181,36 @@ export async function benchWorker(): Promise<void> {
       trivial.url,
       pointSelects(false),
       concurrency,
+      undefined,
+      trivial.pid,
     );
     const base = tursoServer
-      ? await loadAt("tursodb --sync-server", tursoServer.url, pointSelects(false), concurrency)
+      ? await loadAt(
+          "tursodb --sync-server",
+          tursoServer.url,
+          pointSelects(false),
+          concurrency,
+          undefined,
+          tursoServer.pid,
+        )
       : [];
     const pipeline = `${worker.url}/v2/pipeline`;
-    const single = await loadAt("worker: execute", pipeline, pointSelects(false), concurrency);
+    const workerPid = worker.process.pid;
+    const single = await loadAt(
+      "worker: execute",
+      pipeline,
+      pointSelects(false),
+      concurrency,
+      undefined,
+      workerPid,
+    );
     const closed = await loadAt(
       "worker: execute + close",
       pipeline,
       pointSelects(true),
       concurrency,
+      undefined,
+      workerPid,
     );
     console.log(
       `\nPoint select by primary key, ${ROWS} rows, one pipeline per request (${loadGenerator}, ${SECONDS} s each, ${engine.name} engine)`,
@@ -212,7 +237,14 @@ export async function benchWorker(): Promise<void> {
     ]);
 
     // Inserts: the same statement through the worker, and in-process on a copy of the file.
-    const remote = await loadAt("worker: insert + close", pipeline, inserts, concurrency);
+    const remote = await loadAt(
+      "worker: insert + close",
+      pipeline,
+      inserts,
+      concurrency,
+      undefined,
+      workerPid,
+    );
     const localFile = join(dir, "local.db");
     cpSync(turso, localFile);
     const local = openNative(localFile, 60_000);
