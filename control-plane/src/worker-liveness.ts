@@ -4,6 +4,12 @@
  */
 
 const PROBE_TIMEOUT_MS = 2000;
+/**
+ * A worker about to stop for idleness has nothing to do and answers at once. One that does not
+ * answer this soon is busy, and a busy worker does not stop for idleness: a resolve (which
+ * holds its database's lock meanwhile) need not wait longer on it.
+ */
+const KEEP_AWAKE_TIMEOUT_MS = 250;
 
 /** The manager's questions to a running worker (tests answer them for in-memory workers). */
 export interface WorkerLiveness {
@@ -42,10 +48,12 @@ export async function keepAwake(url: string, token: string): Promise<Liveness> {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: '{"baton":null,"requests":[]}',
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      signal: AbortSignal.timeout(KEEP_AWAKE_TIMEOUT_MS),
     });
     await res.arrayBuffer();
-    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const health = await fetch(`${url}/health`, {
+      signal: AbortSignal.timeout(KEEP_AWAKE_TIMEOUT_MS),
+    });
     await health.arrayBuffer();
     return health.ok ? "serving" : health.status === 503 ? "stopping" : "unknown";
   } catch (err) {

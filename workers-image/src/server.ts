@@ -95,11 +95,15 @@ export async function startWorker(
   let lastActivity = Date.now();
   const server = createServer(httpServerOptions(), (req, res) => {
     // Health checks and probes are not use: they must not keep an idle database awake.
-    if (!isPassiveRequest(req.url)) lastActivity = Date.now();
+    const use = !isPassiveRequest(req.url);
+    if (use) lastActivity = Date.now();
     inFlight++;
     if (shuttingDown) res.setHeader("Connection", "close");
     res.on("close", () => {
       inFlight--;
+      // Idle time counts from the end of the last use: a statement that ran longer than the
+      // idle timeout (the timer cannot run meanwhile) is not followed by an immediate stop.
+      if (use) lastActivity = Date.now();
       archiver?.poke();
     });
     void handleHttp(ctx, req, res);

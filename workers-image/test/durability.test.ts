@@ -141,3 +141,33 @@ test("SQLD_IDLE_SHUTDOWN_TIMEOUT_S: exits 0 once idle, not while a WebSocket cli
     removeDir(worker.dataDir);
   }
 });
+
+test("idle time counts from the end of the last request: a statement longer than the idle timeout is not followed by an immediate stop", async () => {
+  const worker = await startWorkerProcess({ env: { SQLD_IDLE_SHUTDOWN_TIMEOUT_S: "1" } });
+  const http = createClient({ url: worker.url });
+  try {
+    const exited = new Promise<number | null>((resolve) => worker.process.once("exit", resolve));
+    // One statement longer than the idle timeout (grown until it is: machines differ), during
+    // which the worker's idle timer cannot run.
+    const count = (n: number) =>
+      `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${n}) SELECT max(x) FROM c`;
+    let rows = 500_000;
+    let took = 0;
+    for (let attempt = 0; attempt < 6 && took <= 1200; attempt++) {
+      const started = Date.now();
+      await http.execute(count(rows));
+      took = Date.now() - started;
+      rows = Math.round(rows * Math.min(8, 1800 / Math.max(took, 1)));
+    }
+    const answered = Date.now();
+    expect(took).toBeGreaterThan(1200);
+    await sleep(500);
+    expect(worker.process.exitCode, "stopped right after its answer").toBeNull();
+    // It does stop once idle for the timeout after that answer.
+    expect(await exited).toBe(0);
+    expect(Date.now() - answered).toBeGreaterThanOrEqual(1000);
+  } finally {
+    http.close();
+    removeDir(worker.dataDir);
+  }
+});
