@@ -48,6 +48,8 @@ export interface DockerDriverOptions {
 }
 
 const WORKER_PORT = "8080/tcp";
+/** Inspections of a running container without its published port before it counts as exited. */
+const EXITING_CHECKS = 20;
 
 /** The hash of what a container was made from (see start). */
 const CONFIG_LABEL = `${LABEL_PREFIX}.config`;
@@ -419,14 +421,21 @@ export class DockerDriver implements WorkerDriver {
 
   async status(name: string): Promise<WorkerStatus> {
     let info: Dockerode.ContainerInspectInfo;
-    try {
-      info = await this.container(name).inspect();
-    } catch (err) {
-      if (statusOf(err) === 404) return { state: "missing" };
-      throw dockerUnavailable(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        info = await this.container(name).inspect();
+      } catch (err) {
+        if (statusOf(err) === 404) return { state: "missing" };
+        throw dockerUnavailable(err);
+      }
+      if (!info.State.Running) break;
+      const url = this.urlFrom(info);
+      if (url) return { state: "running", id: info.Id, url };
+      // Running without its published port: a container on its way out (Docker releases the
+      // port before it reports the exit). Asked again shortly, it has exited.
+      if (attempt >= EXITING_CHECKS) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (info.State.Running)
-      return { state: "running", id: info.Id, url: await this.urlOf(this.container(name)) };
     const logs = await this.logsOf(this.container(name));
     return {
       state: "exited",
@@ -486,13 +495,19 @@ export class DockerDriver implements WorkerDriver {
   }
 
   private async urlOf(container: Dockerode.Container): Promise<string> {
-    if (this.options.network)
-      return `http://${(await container.inspect()).Name.replace(/^\//, "")}:8080`;
-    const info = await container.inspect();
-    const binding = info.NetworkSettings.Ports[WORKER_PORT]?.find((b) => b.HostIp === "127.0.0.1");
-    if (!binding)
+    const url = this.urlFrom(await container.inspect());
+    if (!url)
       throw new DomainError("WORKER_START_FAILED", "The worker container has no published port");
-    return `http://127.0.0.1:${binding.HostPort}`;
+    return url;
+  }
+
+  /** Where the container's worker is reached: by name on the network, else its loopback port. */
+  private urlFrom(info: Dockerode.ContainerInspectInfo): string | undefined {
+    if (this.options.network) return `http://${info.Name.replace(/^\//, "")}:8080`;
+    const binding = info.NetworkSettings.Ports?.[WORKER_PORT]?.find(
+      (b) => b.HostIp === "127.0.0.1",
+    );
+    return binding ? `http://127.0.0.1:${binding.HostPort}` : undefined;
   }
 
   private async logsOf(container: Dockerode.Container): Promise<string> {
