@@ -36,9 +36,9 @@ export async function isHealthy(url: string): Promise<boolean> {
 export type Liveness = "serving" | "stopping" | "unknown";
 
 /**
- * Tells a worker it is about to be used, then asks whether it is still serving. An empty Hrana
- * pipeline is use to sqld and to our worker alike (probes are not), so it resets the idle
- * clock; /health after it tells a worker that had already begun to stop (503, or the
+ * Tells a worker it is about to be used, then asks whether it is still serving. A Hrana
+ * pipeline (of one `close`) is use to sqld and to our worker alike (probes are not), so it
+ * resets the idle clock; /health after it tells a worker that had already begun to stop (503, or the
  * connection refused). Without this, a caller handed the address of a worker at the end of
  * its idle timeout meets a closed port.
  */
@@ -47,7 +47,8 @@ export async function keepAwake(url: string, token: string): Promise<Liveness> {
     const res = await fetch(`${url}/v2/pipeline`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: '{"baton":null,"requests":[]}',
+      // A stream opened and closed at once: nothing is left open on the worker.
+      body: '{"baton":null,"requests":[{"type":"close"}]}',
       signal: AbortSignal.timeout(KEEP_AWAKE_TIMEOUT_MS),
     });
     await res.arrayBuffer();
