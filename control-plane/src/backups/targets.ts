@@ -115,8 +115,10 @@ export class LocalTarget implements BackupTarget {
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.isFile() && !entry.name.includes(".partial-"))
+        else if (!entry.isFile()) continue;
+        else if (!entry.name.includes(".partial-"))
           keys.push(relative(this.root, path).split(sep).join("/"));
+        else await removeAbandoned(path);
       }
     };
     await walk(base);
@@ -135,6 +137,22 @@ export class LocalTarget implements BackupTarget {
       if ((await readdir(dir).catch(() => ["?"])).length > 0) break;
       await rmdir(dir).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * A partial file nobody has written to for this long was left by a control plane that died
+ * mid-upload (a live copy moves its mtime as it writes): it is removed when its directory is
+ * next listed. It is never listed as a key.
+ */
+const ABANDONED_PARTIAL_MS = 10 * 60_000;
+
+async function removeAbandoned(partial: string): Promise<void> {
+  try {
+    if (Date.now() - (await stat(partial)).mtimeMs > ABANDONED_PARTIAL_MS)
+      await rm(partial, { force: true });
+  } catch {
+    // renamed into place or removed meanwhile
   }
 }
 
