@@ -70,8 +70,10 @@ export async function benchFunctions(): Promise<void> {
       `${resolved.url}/v2/pipeline`,
       pointSelects(true),
       concurrency,
-      { Authorization: `Bearer ${resolved.token}` },
-      workerProcesses(cp.dataDir).get("bench")?.[0],
+      {
+        headers: { Authorization: `Bearer ${resolved.token}` },
+        pid: workerProcesses(cp.dataDir).get("bench")?.[0],
+      },
     );
     const relay = await bareRelay(resolved.url, resolved.token);
     // The relay and the host run in this process (wrk is a process of its own): its CPU time
@@ -81,24 +83,21 @@ export async function benchFunctions(): Promise<void> {
       `${relay.url}/v2/pipeline`,
       pointSelects(true),
       concurrency,
-      undefined,
-      process.pid,
+      { pid: process.pid },
     ).finally(() => relay.close());
     const rest = await loadAt(
       "REST /api/db/{name}/query",
       `${host.url}/api/db/bench/query`,
       restSelects,
       concurrency,
-      bearer,
-      process.pid,
+      { headers: bearer, pid: process.pid },
     );
     const proxy = await loadAt(
       "proxy /db/{name}/v2/pipeline",
       `${host.url}/db/bench/v2/pipeline`,
       pointSelects(true),
       concurrency,
-      bearer,
-      process.pid,
+      { headers: bearer, pid: process.pid },
     );
     console.log("\nThe functions hop: point select through the Node functions host");
     const rows: Array<{ r: LoadResult; goal?: number }> = [

@@ -77,8 +77,8 @@ export async function loadAt(
   url: string,
   bodies: string[],
   connections: number[],
-  headers?: Record<string, string>,
-  pid?: number,
+  /** `pid`: the server's process, whose CPU time per request is reported. */
+  { headers, pid }: { headers?: Record<string, string>; pid?: number | undefined } = {},
 ): Promise<LoadResult[]> {
   await load({ name, url, bodies, headers, connections: 8, seconds: WARM_UP_SECONDS });
   const results: LoadResult[] = [];
@@ -181,36 +181,24 @@ export async function benchWorker(): Promise<void> {
       trivial.url,
       pointSelects(false),
       concurrency,
-      undefined,
-      trivial.pid,
+      { pid: trivial.pid },
     );
     const base = tursoServer
-      ? await loadAt(
-          "tursodb --sync-server",
-          tursoServer.url,
-          pointSelects(false),
-          concurrency,
-          undefined,
-          tursoServer.pid,
-        )
+      ? await loadAt("tursodb --sync-server", tursoServer.url, pointSelects(false), concurrency, {
+          pid: tursoServer.pid,
+        })
       : [];
     const pipeline = `${worker.url}/v2/pipeline`;
     const workerPid = worker.process.pid;
-    const single = await loadAt(
-      "worker: execute",
-      pipeline,
-      pointSelects(false),
-      concurrency,
-      undefined,
-      workerPid,
-    );
+    const single = await loadAt("worker: execute", pipeline, pointSelects(false), concurrency, {
+      pid: workerPid,
+    });
     const closed = await loadAt(
       "worker: execute + close",
       pipeline,
       pointSelects(true),
       concurrency,
-      undefined,
-      workerPid,
+      { pid: workerPid },
     );
     console.log(
       `\nPoint select by primary key, ${ROWS} rows, one pipeline per request (${loadGenerator}, ${SECONDS} s each, ${engine.name} engine)`,
@@ -237,14 +225,9 @@ export async function benchWorker(): Promise<void> {
     ]);
 
     // Inserts: the same statement through the worker, and in-process on a copy of the file.
-    const remote = await loadAt(
-      "worker: insert + close",
-      pipeline,
-      inserts,
-      concurrency,
-      undefined,
-      workerPid,
-    );
+    const remote = await loadAt("worker: insert + close", pipeline, inserts, concurrency, {
+      pid: workerPid,
+    });
     const localFile = join(dir, "local.db");
     cpSync(turso, localFile);
     const local = openNative(localFile, 60_000);
