@@ -2,6 +2,7 @@
  * What runs, read from the operating system (Linux /proc) rather than from DB-Forge's answers:
  * the worker processes of one control plane, and the registry as it is on disk.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +11,14 @@ import Database from "libsql-stable";
 /** The control plane's instance id: derived from its data directory (see control-plane service). */
 export const instanceOf = (dataDir: string): string =>
   createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
+
+/** Containers (ids, running or not) of the control plane of `dataDir`; of one database with `name`. */
+export function containersOf(dataDir: string, name?: string): string[] {
+  const filters = ["--filter", `label=dev.dbforge.instance=${instanceOf(dataDir)}`];
+  if (name) filters.push("--filter", `label=dev.dbforge.database=${name}`);
+  const out = execFileSync("docker", ["ps", "-aq", ...filters], { encoding: "utf8" }).trim();
+  return out ? out.split("\n") : [];
+}
 
 interface ProcessEntry {
   pid: number;

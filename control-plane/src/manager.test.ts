@@ -293,6 +293,8 @@ describe("resolve", () => {
     expect(workerAccess("data", ro.token)).toBe("read-only");
     expect(ro.expiresAt).toBeGreaterThanOrEqual(before + 900);
     expect(ro.expiresAt).toBeLessThanOrEqual(before + 901);
+    // Half the idle timeout (900 s): how long the address is worth keeping.
+    expect(ro.awakeForMs).toBe(450_000);
     const rw = await manager.resolve("data", "full-access");
     expect(workerAccess("data", rw.token)).toBe("full-access");
     // The worker was running: nothing was started again.

@@ -272,7 +272,13 @@ export class DatabaseManager {
       const lifetime =
         notAfter === undefined ? ttl : Math.max(1, Math.min(ttl, notAfter - Date.now() / 1000));
       const minted = this.keys.mint(keyIdOf(record), access, Math.floor(lifetime));
-      return { url, token: minted.token, access, expiresAt: minted.expiresAt };
+      // ensureRunning counted this resolve as use, so the worker stays up for its idle timeout
+      // from here. Half of it leaves room for a request queued behind a busy event loop: an
+      // address used past that could meet the worker in its idle stop, which a Docker port
+      // proxy answers by closing the connection (not retryable: see the functions' callWorker).
+      const idleMs = this.options.idleTimeoutS * 1000;
+      const awakeForMs = idleMs > 0 ? Math.floor(idleMs / 2) : null;
+      return { url, token: minted.token, access, expiresAt: minted.expiresAt, awakeForMs };
     });
   }
 

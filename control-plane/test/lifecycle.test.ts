@@ -2,11 +2,9 @@
  * The whole database lifecycle against both drivers for real: local processes and containers on
  * the real Docker engine.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -14,9 +12,10 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
-import { workerProcesses } from "../../testkit/processes";
+import { containersOf, instanceOf, workerProcesses } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually } from "../../testkit/wait";
+import { followLog } from "../../testkit/worker-log";
 
 const IMAGE = "dbforge-worker:test";
 
@@ -39,17 +38,6 @@ function killWorker(driver: "process" | "docker", workerId: string): void {
   else process.kill(Number(workerId), "SIGKILL");
 }
 
-/** The control plane's instance label: derived from its data directory (see service.ts). */
-const instanceOf = (dataDir: string) =>
-  createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
-
-function containersOf(dataDir: string, name?: string): string[] {
-  const filters = ["--filter", `label=dev.dbforge.instance=${instanceOf(dataDir)}`];
-  if (name) filters.push("--filter", `label=dev.dbforge.database=${name}`);
-  const out = execFileSync("docker", ["ps", "-aq", ...filters], { encoding: "utf8" }).trim();
-  return out ? out.split("\n") : [];
-}
-
 function workerExists(
   driver: "process" | "docker",
   dataDir: string,
@@ -64,42 +52,6 @@ function workerExists(
   } catch {
     return false;
   }
-}
-
-/**
- * A worker's output as it is written (`tail -F` of the process driver's log file, `docker logs
- * -f` of the container): `line` resolves on the first new line matching.
- */
-function followLog(
-  driver: "process" | "docker",
-  dataDir: string,
-  name: string,
-  workerId: string,
-): { line(pattern: RegExp, timeoutMs: number): Promise<string>; stop(): void } {
-  const child =
-    driver === "docker"
-      ? spawn("docker", ["logs", "-f", "--since", "0s", workerId], {
-          stdio: ["ignore", "pipe", "pipe"],
-        })
-      : spawn("tail", ["-F", "-n", "0", join(dataDir, ".control-plane", "logs", `${name}.log`)], {
-          stdio: ["ignore", "pipe", "ignore"],
-        });
-  const lines = [child.stdout, ...(child.stderr ? [child.stderr] : [])].map((input) =>
-    createInterface({ input }),
-  );
-  return {
-    line: (pattern, timeoutMs) =>
-      new Promise((found, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no line matching ${pattern}`)), timeoutMs);
-        for (const input of lines)
-          input.on("line", (line) => {
-            if (!pattern.test(line)) return;
-            clearTimeout(timer);
-            found(line);
-          });
-      }),
-    stop: () => child.kill(),
-  };
 }
 
 describe.each(["process", "docker"] as const)("%s driver", (driver) => {

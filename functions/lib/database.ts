@@ -17,8 +17,11 @@ interface CacheEntry {
 
 /**
  * Resolved workers per (database, caller token). The control plane is asked at most once per
- * RESOLVE_CACHE_MS per caller, and never past the minted token's expiry. Module scope: it lives
- * as long as the isolate (Workers) or process (Node host).
+ * RESOLVE_CACHE_MS per caller, never past the minted token's expiry, and never past the time the
+ * control plane vouches for the worker staying up (`awakeForMs`: a worker with a short idle
+ * timeout may stop while an address is cached; a resolve after that starts it again, where the
+ * old address would meet the stopping worker). Module scope: it lives as long as the isolate
+ * (Workers) or process (Node host).
  */
 const cache = new Map<string, CacheEntry>();
 const MAX_CACHE_ENTRIES = 10_000;
@@ -38,8 +41,10 @@ export async function cachedResolve(
   const resolved = await controlPlane.resolve(bearer, name);
   const tokenLimit =
     resolved.expiresAt === null ? Number.POSITIVE_INFINITY : resolved.expiresAt * 1000 - 30_000;
+  const awakeLimit =
+    resolved.awakeForMs === null ? Number.POSITIVE_INFINITY : Date.now() + resolved.awakeForMs;
   if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
-  cache.set(key, { resolved, until: Math.min(now + ttl, tokenLimit) });
+  cache.set(key, { resolved, until: Math.min(now + ttl, tokenLimit, awakeLimit) });
   return resolved;
 }
 

@@ -41,6 +41,7 @@ const resolved = (token: string, url = "http://worker:1"): Resolved => ({
   token,
   access: "full-access",
   expiresAt: null,
+  awakeForMs: null,
 });
 
 const hello = (jwt?: string) =>
