@@ -207,11 +207,16 @@ export const ResolvedSchema = z
     token: z.string().openapi({ description: "A short-lived token for the worker" }),
     access: AccessSchema,
     expiresAt: z.number().int().nullable(),
-    awakeForMs: z.number().int().nonnegative().nullable().openapi({
-      description:
-        "How long the worker is sure to keep running from this answer without further use: " +
-        "an address is not worth keeping longer. Null: it never stops when idle",
-    }),
+    awakeForMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .nullable()
+      .openapi({
+        description:
+          "How long the worker is sure to keep running from this answer without further use: " +
+          "an address is not worth keeping longer. Null: it never stops when idle",
+      }),
   })
   .openapi("Resolved");
 
