@@ -6,7 +6,7 @@ import { AuthError } from "../../../core/jwt";
 import { dumpSql } from "../engine/dump";
 import { snapshotFile } from "../engine/snapshot";
 import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
-import { serialize } from "../hrana/encode";
+import { serialize, serializePipeline } from "../hrana/encode";
 import { ProtocolError, StreamExpiredError } from "../hrana/errors";
 import { runCursor, runPipeline } from "../hrana/pipeline";
 import type { Version } from "../hrana/proto";
@@ -67,7 +67,7 @@ const pipeline = (version: Version): Route => ({
     const access = ctx.authenticator.fromHeader(req.headers.authorization);
     const body = decodePipeline(await readJson(req, ctx.maxBodyBytes), version);
     const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read-only");
-    send(res, 200, "application/json", serialize(result));
+    send(res, 200, "application/json", serializePipeline(result));
   },
 });
 
