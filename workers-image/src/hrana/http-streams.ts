@@ -82,6 +82,10 @@ export class HttpStreams {
       if (this.entries.size >= this.options.maxStreams) this.expireOneUnused();
       this.entries.set(id, entry);
       this.order.push(id);
+      // Closed streams leave their ids behind (one per pipeline ending in `close`, which is
+      // what @libsql/client sends): drop them once they outnumber the open ones, or the list
+      // grows with every request until the heap limit ends the worker.
+      if (this.order.length - this.orderHead > 2 * this.entries.size + 1024) this.compactOrder();
       return { id, stream: entry.stream };
     }
     const { id, seq, secret } = decodeBaton(baton);
@@ -167,6 +171,12 @@ export class HttpStreams {
       this.order = this.order.slice(this.orderHead);
       this.orderHead = 0;
     }
+  }
+
+  /** The ids of open streams only, in the same order. */
+  private compactOrder(): void {
+    this.order = this.order.slice(this.orderHead).filter((id) => this.entries.has(id));
+    this.orderHead = 0;
   }
 }
 

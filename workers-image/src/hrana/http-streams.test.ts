@@ -1,0 +1,82 @@
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, expect, test } from "vitest";
+import { makeTempDir, removeDir } from "../../../testkit/temp";
+import { Database } from "../engine/database";
+import { HttpStreams } from "./http-streams";
+
+const dir = makeTempDir("http-streams");
+const db = Database.open({
+  path: join(dir, "data"),
+  queryTimeoutMs: 5000,
+  lockWaitTimeoutMs: 5000,
+  transactionTimeoutMs: 5000,
+  synchronous: "NORMAL",
+  poolSize: 2,
+  maxConnections: 8,
+  diskReserve: { path: join(dir, "reserve"), bytes: 0 },
+  walArchived: false,
+});
+afterAll(() => {
+  db.close();
+  removeDir(dir);
+});
+
+/** A full collection, then the heap in use: what is still reachable. */
+async function heapAfterGc(): Promise<number> {
+  // A closed stream gives its connection back in a callback: let those run first.
+  await new Promise((resolve) => setImmediate(resolve));
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const options = { idleTimeoutMs: 10_000, tombstoneMs: 300_000 };
+
+test("streams opened and closed one after another (a pipeline ending in close) leave nothing behind", async () => {
+  const streams = new HttpStreams(db, { ...options, maxStreams: 100 });
+  let released = 0;
+  const cycle = (times: number) => {
+    for (let i = 0; i < times; i++) {
+      const lease = streams.acquire(undefined);
+      lease.stream.close();
+      if (streams.release(lease) === null) released++;
+    }
+  };
+  cycle(10_000);
+  const before = await heapAfterGc();
+  // Before the fix each closed stream left its id (a bigint in an array) for good: ~5 MB
+  // here, and on a busy worker more and more, until the heap limit ended it.
+  cycle(200_000);
+  const grown = (await heapAfterGc()) - before;
+  expect(released).toBe(210_000);
+  expect(streams.openStreams).toBe(0);
+  expect(grown, `${grown} bytes more`).toBeLessThan(1024 * 1024);
+  streams.close();
+});
+
+test("with closed streams in between, the oldest open stream is still the one that makes room", () => {
+  const streams = new HttpStreams(db, { ...options, maxStreams: 4 });
+  const open = () => streams.release(streams.acquire(undefined)) as string;
+  const closeMany = () => {
+    for (let i = 0; i < 5000; i++) {
+      const lease = streams.acquire(undefined);
+      lease.stream.close();
+      streams.release(lease);
+    }
+  };
+  const oldest = open();
+  closeMany(); // the list of ids is rebuilt on the way
+  const others = [open(), open()];
+  closeMany();
+  others.push(open());
+  expect(streams.openStreams).toBe(4);
+  others.push(open()); // a fifth: the oldest expires to make room
+  expect(streams.openStreams).toBe(4);
+  expect(() => streams.acquire(oldest)).toThrow(/expired/);
+  for (const baton of others) expect(streams.acquire(baton).stream.isClosed).toBe(false);
+  streams.close();
+});
