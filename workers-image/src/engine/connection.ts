@@ -69,6 +69,8 @@ interface Prepared {
   stamp: number;
   /** Runs so far. */
   runs: number;
+  /** The connection's use count when it last ran: the least recently used is evicted. */
+  lastUse: number;
 }
 
 /** No generation: a connection inside its own schema change, which nothing else sees yet. */
@@ -98,8 +100,12 @@ const INSERTING_KEYWORDS = new Set(["INSERT", "REPLACE", "WITH"]);
 /** One SQLite connection to the worker's database file, used by one Hrana stream at a time. */
 export class Connection {
   private readonly db: NativeDatabase;
-  /** Prepared statements by SQL text, least recently used first. */
+  /**
+   * Prepared statements by SQL text. A hit only stamps `lastUse` (moving the entry to the
+   * end of the Map on every run made V8 rebuild its table every few requests).
+   */
   private readonly statements = new Map<string, Prepared>();
+  private uses = 0;
   /** Whether the open transaction ran a schema statement (its end changes the schema again). */
   private schemaChangeInTransaction = false;
   /**
@@ -460,9 +466,7 @@ export class Connection {
   private prepare(sql: string): Prepared {
     const cached = this.statements.get(sql);
     if (cached) {
-      // Re-insert to mark as most recently used.
-      this.statements.delete(sql);
-      this.statements.set(sql, cached);
+      cached.lastUse = ++this.uses;
       return cached;
     }
     const statement = this.db.prepare(sql);
@@ -476,13 +480,24 @@ export class Connection {
       oneRow: false,
       stamp: UNCACHEABLE,
       runs: 0,
+      lastUse: ++this.uses,
     };
+    if (this.statements.size >= STATEMENT_CACHE_SIZE) this.evictLeastRecentlyUsed();
     this.statements.set(sql, prepared);
-    if (this.statements.size > STATEMENT_CACHE_SIZE) {
-      const oldest = this.statements.keys().next().value;
-      if (oldest !== undefined) this.statements.delete(oldest);
-    }
     return prepared;
+  }
+
+  /** A walk of at most STATEMENT_CACHE_SIZE entries, only when a new statement is prepared. */
+  private evictLeastRecentlyUsed(): void {
+    let oldest: string | undefined;
+    let oldestUse = Number.POSITIVE_INFINITY;
+    for (const [sql, prepared] of this.statements) {
+      if (prepared.lastUse < oldestUse) {
+        oldest = sql;
+        oldestUse = prepared.lastUse;
+      }
+    }
+    if (oldest !== undefined) this.statements.delete(oldest);
   }
 
   /** Whether a query's program returns at most one row (./single-row.ts). */

@@ -30,7 +30,8 @@ export interface HttpStreamsOptions {
 
 /** A stream taken by one HTTP request; give it back with `release`. */
 export interface StreamLease {
-  readonly id: bigint;
+  /** Undefined for a new stream: it is registered only if it is still open at `release`. */
+  readonly id: bigint | undefined;
   readonly stream: HranaStream;
 }
 
@@ -67,27 +68,14 @@ export class HttpStreams {
     this.sweeper.unref();
   }
 
-  /** A new stream when `baton` is undefined, else the stream the baton continues. */
+  /**
+   * A new stream when `baton` is undefined, else the stream the baton continues. A new stream
+   * is not registered yet: most pipelines that open one also close it (@libsql/client ends
+   * every request with `close`), and such a stream never needs an id, a baton or an entry.
+   */
   acquire(baton: string | undefined): StreamLease {
-    if (baton === undefined) {
-      // The baton's secret makes it unguessable, so ids need not be: a counter is enough.
-      const id = ++this.lastId;
-      const entry: Entry = {
-        stream: new HranaStream(this.db, httpSqlStore()),
-        seq: 0n,
-        secret: EMPTY,
-        inUse: true,
-        deadline: Number.POSITIVE_INFINITY,
-      };
-      if (this.entries.size >= this.options.maxStreams) this.expireOneUnused();
-      this.entries.set(id, entry);
-      this.order.push(id);
-      // Closed streams leave their ids behind (one per pipeline ending in `close`, which is
-      // what @libsql/client sends): drop them once they outnumber the open ones, or the list
-      // grows with every request until the heap limit ends the worker.
-      if (this.order.length - this.orderHead > 2 * this.entries.size + 1024) this.compactOrder();
-      return { id, stream: entry.stream };
-    }
+    if (baton === undefined)
+      return { id: undefined, stream: new HranaStream(this.db, httpSqlStore()) };
     const { id, seq, secret } = decodeBaton(baton);
     const entry = this.entries.get(id);
     if (!entry) {
@@ -107,23 +95,42 @@ export class HttpStreams {
 
   /** Ends the request's use of the stream; returns the next baton, or null if it was closed. */
   release(lease: StreamLease): string | null {
+    if (lease.id === undefined) return lease.stream.isClosed ? null : this.register(lease.stream);
     const entry = this.entries.get(lease.id);
     if (!entry) return null;
     if (entry.stream.isClosed) {
       this.entries.delete(lease.id);
       return null;
     }
+    return this.nextBaton(lease.id, entry);
+  }
+
+  /** A new stream that stays open: it gets an id and its first baton. */
+  private register(stream: HranaStream): string {
+    if (this.entries.size >= this.options.maxStreams) this.expireOneUnused();
+    // The baton's secret makes it unguessable, so ids need not be: a counter is enough.
+    const id = ++this.lastId;
+    const entry: Entry = { stream, seq: 0n, secret: EMPTY, inUse: false, deadline: 0 };
+    this.entries.set(id, entry);
+    this.order.push(id);
+    // Streams closed by a later request leave their ids behind: drop them once they
+    // outnumber the open ones, or the list grows with every such stream.
+    if (this.order.length - this.orderHead > 2 * this.entries.size + 1024) this.compactOrder();
+    return this.nextBaton(id, entry);
+  }
+
+  private nextBaton(id: bigint, entry: Entry): string {
     entry.inUse = false;
     entry.seq = BigInt.asUintN(64, entry.seq + 1n);
     entry.secret = this.random.take(SECRET_BYTES);
     entry.deadline = Date.now() + this.options.idleTimeoutMs;
-    return encodeBaton(lease.id, entry.seq, entry.secret);
+    return encodeBaton(id, entry.seq, entry.secret);
   }
 
   /** Closes the stream after a request failed at the protocol level (sqld does the same). */
   abort(lease: StreamLease): void {
     lease.stream.close();
-    this.entries.delete(lease.id);
+    if (lease.id !== undefined) this.entries.delete(lease.id);
   }
 
   get openStreams(): number {
