@@ -5,6 +5,8 @@
  *   copy of the same file: a point select by primary key, as a pipeline of one execute (tursodb
  *   has no `close`), at concurrency 1 and 32; the worker gets the same pipeline, and the one
  *   @libsql/client sends (execute + close);
+ * - a bare Node server answering the same request on the same libSQL binding with nothing
+ *   else (./bare-select-server.ts): the worker's CPU per request beyond it is its own code's;
  * - inserts (autocommit, synchronous=FULL) through the worker next to in-process libsql.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -71,6 +73,56 @@ export const inserts = Array.from({ length: 1000 }, (_, i) =>
   }),
 );
 
+interface Target {
+  name: string;
+  url: string;
+  bodies: string[];
+  pid: number | undefined;
+}
+
+/** Rounds per figure in `interleaved`, and their length. */
+const ROUNDS = 3;
+const ROUND_SECONDS = 3;
+
+/**
+ * Each target's median round at each concurrency, the targets taking turns round by round: on
+ * this shared 2-core machine a server's CPU per request drifts by tens of percent from one
+ * minute to the next, and taking turns makes every target meet the same drift.
+ */
+async function interleaved(targets: Target[], connections: number[]): Promise<LoadResult[][]> {
+  for (const t of targets) {
+    await load({
+      name: t.name,
+      url: t.url,
+      bodies: t.bodies,
+      connections: 8,
+      seconds: WARM_UP_SECONDS,
+    });
+  }
+  const results = targets.map((): LoadResult[] => []);
+  for (const c of connections) {
+    const rounds = targets.map((): LoadResult[] => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, t] of targets.entries()) {
+        const spec = {
+          name: t.name,
+          url: t.url,
+          bodies: t.bodies,
+          connections: c,
+          seconds: ROUND_SECONDS,
+          pid: t.pid,
+        };
+        rounds[i]?.push(await load(spec));
+      }
+    }
+    for (const [i, taken] of rounds.entries()) {
+      const sorted = [...taken].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+      results[i]?.push(sorted[Math.floor(sorted.length / 2)] as LoadResult);
+    }
+  }
+  return results;
+}
+
 /** Runs a load after a warm-up (the JIT), at each concurrency. */
 export async function loadAt(
   name: string,
@@ -104,6 +156,21 @@ async function trivialServer(): Promise<Server> {
   const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await firstLine(child);
   return { url: `http://127.0.0.1:${port}/`, pid: child.pid, stop: () => stopChild(child) };
+}
+
+/** bench/bare-select-server.ts on a copy of the items file: what Node itself reaches. */
+async function bareSelectServer(file: string): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "bench/bare-select-server.ts"), file],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const port = await firstLine(child);
+  return {
+    url: `http://127.0.0.1:${port}/v2/pipeline`,
+    pid: child.pid,
+    stop: () => stopChild(child),
+  };
 }
 
 async function tursodb(file: string): Promise<Server | undefined> {
@@ -168,8 +235,11 @@ export async function benchWorker(): Promise<void> {
   const workerFile = join(workerDir, "data.sqld/dbs/default/data");
   makeItemsFile(workerFile);
   cpSync(workerFile, turso);
+  const bareFile = join(dir, "bare.db");
+  cpSync(workerFile, bareFile);
   const trivial = await trivialServer();
   const tursoServer = await tursodb(turso);
+  const bare = await bareSelectServer(bareFile);
   const worker = await startWorkerProcess({
     dataDir: workerDir,
     env: { DBFORGE_SYNCHRONOUS: "FULL" },
@@ -183,25 +253,38 @@ export async function benchWorker(): Promise<void> {
       concurrency,
       { pid: trivial.pid },
     );
-    const base = tursoServer
-      ? await loadAt("tursodb --sync-server", tursoServer.url, pointSelects(false), concurrency, {
-          pid: tursoServer.pid,
-        })
-      : [];
     const pipeline = `${worker.url}/v2/pipeline`;
     const workerPid = worker.process.pid;
-    const single = await loadAt("worker: execute", pipeline, pointSelects(false), concurrency, {
-      pid: workerPid,
-    });
-    const closed = await loadAt(
-      "worker: execute + close",
-      pipeline,
-      pointSelects(true),
-      concurrency,
-      { pid: workerPid },
-    );
+    const targets: Target[] = [
+      ...(tursoServer
+        ? [
+            {
+              name: "tursodb --sync-server",
+              url: tursoServer.url,
+              bodies: pointSelects(false),
+              pid: tursoServer.pid,
+            },
+          ]
+        : []),
+      {
+        name: "bare Node select (node:http + libsql)",
+        url: bare.url,
+        bodies: pointSelects(false),
+        pid: bare.pid,
+      },
+      { name: "worker: execute", url: pipeline, bodies: pointSelects(false), pid: workerPid },
+      {
+        name: "worker: execute + close",
+        url: pipeline,
+        bodies: pointSelects(true),
+        pid: workerPid,
+      },
+    ];
+    const measured = await interleaved(targets, concurrency);
+    const base = tursoServer ? (measured.shift() as LoadResult[]) : [];
+    const [bareNode = [], single = [], closed = []] = measured;
     console.log(
-      `\nPoint select by primary key, ${ROWS} rows, one pipeline per request (${loadGenerator}, ${SECONDS} s each, ${engine.name} engine)`,
+      `\nPoint select by primary key, ${ROWS} rows, one pipeline per request (${loadGenerator}; the trivial server ${SECONDS} s, the others the median of ${ROUNDS} rounds of ${ROUND_SECONDS} s taken in turn; ${engine.name} engine)`,
     );
     if (!tursoServer)
       console.log(
@@ -215,14 +298,30 @@ export async function benchWorker(): Promise<void> {
           ceiling.find((c) => c.connections === r.connections),
         ),
       ),
-      ...[...single, ...closed].map((r) =>
+      ...[...bareNode, ...single, ...closed].map((r) =>
         row(
           r,
           base.find((b) => b.connections === r.connections),
-          1,
+          r.name.startsWith("worker") ? 1 : undefined,
         ),
       ),
     ]);
+    // What the worker's own code costs: its CPU per request beyond what Node needs for the
+    // same request and answer.
+    console.table(
+      [...single, ...closed].map((r) => {
+        const node = bareNode.find((b) => b.connections === r.connections);
+        return {
+          benchmark: r.name,
+          c: r.connections,
+          "worker CPU µs/req": r.server ? Math.round(r.server.cpuMicrosPerRequest) : "—",
+          "bare Node CPU µs/req": node?.server ? Math.round(node.server.cpuMicrosPerRequest) : "—",
+          "req/s vs bare Node": node
+            ? (r.requestsPerSecond / node.requestsPerSecond).toFixed(2)
+            : "—",
+        };
+      }),
+    );
 
     // Inserts: the same statement through the worker, and in-process on a copy of the file.
     const remote = await loadAt("worker: insert + close", pipeline, inserts, concurrency, {
@@ -248,6 +347,7 @@ export async function benchWorker(): Promise<void> {
   } finally {
     await worker.stop();
     await tursoServer?.stop();
+    await bare.stop();
     await trivial.stop();
     removeDir(dir);
   }
