@@ -166,6 +166,12 @@ export const leavesConnectionState = (stmt: StatementInfo): boolean => {
 };
 
 const ANALYSIS_CACHE_SIZE = 1000;
+/**
+ * Longer texts are analyzed each time: bulk INSERTs with their values inlined are rarely sent
+ * twice, and a thousand of them held a worker's whole heap (it ran out and crashed). 1,000
+ * entries of at most 4 KiB stay within a few MiB.
+ */
+const ANALYSIS_CACHE_MAX_SQL = 4 * 1024;
 const analysisCache = new Map<string, StatementInfo[]>();
 
 /** analyzeSql, memoized: clients send the same statements over and over. */
@@ -173,6 +179,7 @@ export function analyzeSqlCached(sql: string): StatementInfo[] {
   const cached = analysisCache.get(sql);
   if (cached) return cached;
   const analysis = analyzeSql(sql);
+  if (sql.length > ANALYSIS_CACHE_MAX_SQL) return analysis;
   analysisCache.set(sql, analysis);
   if (analysisCache.size > ANALYSIS_CACHE_SIZE) {
     const oldest = analysisCache.keys().next().value;

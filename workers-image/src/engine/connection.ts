@@ -32,6 +32,13 @@ export interface StatementResult {
 }
 
 const STATEMENT_CACHE_SIZE = 128;
+/**
+ * Statements longer than this are prepared each time, and the cache holds at most
+ * STATEMENT_CACHE_CHARS of SQL text: bulk INSERTs with their values inlined are rarely sent
+ * twice, and 128 of them per connection held a worker's whole heap (it ran out and crashed).
+ */
+const STATEMENT_CACHE_MAX_SQL = 8 * 1024;
+const STATEMENT_CACHE_CHARS = 256 * 1024;
 
 /** Free disk space above which a SQLITE_FULL cannot be the disk's (see quotaReached). */
 const DISK_HEADROOM_BYTES = 64 * 1024 * 1024;
@@ -106,6 +113,8 @@ export class Connection {
    */
   private readonly statements = new Map<string, Prepared>();
   private uses = 0;
+  /** The length of all SQL texts in `statements`. */
+  private cachedChars = 0;
   /** Whether the open transaction ran a schema statement (its end changes the schema again). */
   private schemaChangeInTransaction = false;
   /**
@@ -381,7 +390,7 @@ export class Connection {
       const cached = this.prepare(stmt.sql);
       if (this.isAutocommit) this.snapshot = this.settings.schema.generation;
       if (cached.stamp === this.snapshot && this.snapshot !== UNCACHEABLE) return cached.columns;
-      this.statements.delete(stmt.sql);
+      this.uncache(stmt.sql);
       return this.prepare(stmt.sql).columns;
     } catch (err) {
       throw toSqlError(err, stmt, this);
@@ -426,6 +435,7 @@ export class Connection {
 
   close(): void {
     this.statements.clear();
+    this.cachedChars = 0;
     this.db.close();
     // Closing rolls back an open transaction, and its schema changes with it.
     this.transactionEnded();
@@ -482,12 +492,20 @@ export class Connection {
       runs: 0,
       lastUse: ++this.uses,
     };
-    if (this.statements.size >= STATEMENT_CACHE_SIZE) this.evictLeastRecentlyUsed();
+    if (sql.length > STATEMENT_CACHE_MAX_SQL) return prepared;
+    while (
+      this.statements.size > 0 &&
+      (this.statements.size >= STATEMENT_CACHE_SIZE ||
+        this.cachedChars + sql.length > STATEMENT_CACHE_CHARS)
+    ) {
+      this.evictLeastRecentlyUsed();
+    }
     this.statements.set(sql, prepared);
+    this.cachedChars += sql.length;
     return prepared;
   }
 
-  /** A walk of at most STATEMENT_CACHE_SIZE entries, only when a new statement is prepared. */
+  /** A walk of at most STATEMENT_CACHE_SIZE entries, only when a new statement is cached. */
   private evictLeastRecentlyUsed(): void {
     let oldest: string | undefined;
     let oldestUse = Number.POSITIVE_INFINITY;
@@ -497,7 +515,11 @@ export class Connection {
         oldestUse = prepared.lastUse;
       }
     }
-    if (oldest !== undefined) this.statements.delete(oldest);
+    if (oldest !== undefined) this.uncache(oldest);
+  }
+
+  private uncache(sql: string): void {
+    if (this.statements.delete(sql)) this.cachedChars -= sql.length;
   }
 
   /** Whether a query's program returns at most one row (./single-row.ts). */
