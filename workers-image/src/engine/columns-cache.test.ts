@@ -3,29 +3,17 @@
  * connection of the database (committed, in a transaction, rolled back) must show in the next
  * result of every other connection.
  */
-import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { analyzeSql } from "../../../core/sql/analyze";
-import { testEngine } from "../../../testkit/engine";
-import { makeTempDir, removeDir } from "../../../testkit/temp";
+import { openTestDatabase } from "../../../testkit/database";
 import type { Connection } from "./connection";
-import { Database } from "./database";
 
-testEngine();
-const dir = makeTempDir("columns-cache");
-const db = Database.open({
-  path: join(dir, "data"),
-  queryTimeoutMs: 5000,
-  lockWaitTimeoutMs: 1000,
-  transactionTimeoutMs: 5000,
+const { db, close } = openTestDatabase("columns-cache", {
   synchronous: "FULL",
   poolSize: 4,
   maxConnections: 16,
 });
-afterAll(() => {
-  db.close();
-  removeDir(dir);
-});
+afterAll(close);
 
 const budget = { charge() {}, release() {} } as never;
 const columns = (conn: Connection, sql: string) =>

@@ -2,32 +2,17 @@
  * The one-row fast path never drops a row: for generated queries, the rows a connection returns
  * equal SQLite's own full iteration, and the fast path is really taken for point selects.
  */
-import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { analyzeSql } from "../../../core/sql/analyze";
 import { openNative } from "../../../core/sqlite";
-import { testEngine } from "../../../testkit/engine";
-import { makeTempDir, removeDir } from "../../../testkit/temp";
-import { Database } from "./database";
+import { openTestDatabase } from "../../../testkit/database";
 import { atMostOneRow, type Instruction } from "./single-row";
 
-testEngine();
-const dir = makeTempDir("single-row");
-const file = join(dir, "data");
-const db = Database.open({
-  path: file,
-  queryTimeoutMs: 5000,
-  lockWaitTimeoutMs: 1000,
-  transactionTimeoutMs: 5000,
-  synchronous: "NORMAL",
-  poolSize: 2,
-  maxConnections: 8,
-});
+const { db, file, close } = openTestDatabase("single-row");
 const raw = openNative(file, 5000);
 afterAll(() => {
   raw.close();
-  db.close();
-  removeDir(dir);
+  close();
 });
 const budget = { charge() {}, release() {} } as never;
 

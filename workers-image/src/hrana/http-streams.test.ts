@@ -1,27 +1,11 @@
-import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, expect, test } from "vitest";
-import { makeTempDir, removeDir } from "../../../testkit/temp";
-import { Database } from "../engine/database";
+import { openTestDatabase } from "../../../testkit/database";
 import { HttpStreams } from "./http-streams";
 
-const dir = makeTempDir("http-streams");
-const db = Database.open({
-  path: join(dir, "data"),
-  queryTimeoutMs: 5000,
-  lockWaitTimeoutMs: 5000,
-  transactionTimeoutMs: 5000,
-  synchronous: "NORMAL",
-  poolSize: 2,
-  maxConnections: 8,
-  diskReserve: { path: join(dir, "reserve"), bytes: 0 },
-  walArchived: false,
-});
-afterAll(() => {
-  db.close();
-  removeDir(dir);
-});
+const { db, close } = openTestDatabase("http-streams");
+afterAll(close);
 
 /** A full collection, then the heap in use: what is still reachable. */
 async function heapAfterGc(): Promise<number> {
