@@ -7,7 +7,6 @@
  * ps`, /proc and the files, not only on answers.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -17,6 +16,7 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
+import { instanceOf } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually } from "../../testkit/wait";
 
@@ -40,9 +40,6 @@ afterAll(() => {
     removeDir(dir);
   }
 });
-
-const instanceOf = (dataDir: string) =>
-  createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
 
 interface Container {
   id: string;

@@ -6,7 +6,6 @@
  * container is shipped by the control plane from the host.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -16,22 +15,12 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
+import { containersOf } from "../../testkit/processes";
 import { makeTempDir, removeDir } from "../../testkit/temp";
 
 const IMAGE = "dbforge-worker:test";
 const FAST = { DBFORGE_WAL_SEGMENT_MS: "300", DBFORGE_BACKUP_SHIP_INTERVAL_MS: "300" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The containers of the control plane on `dataDir` (its instance label: see service.ts). */
-function containersOf(dataDir: string): string[] {
-  const instance = createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
-  const out = execFileSync(
-    "docker",
-    ["ps", "-aq", "--filter", `label=dev.dbforge.instance=${instance}`],
-    { encoding: "utf8" },
-  ).trim();
-  return out ? out.split("\n") : [];
-}
 
 // "docker, pool": the same through pre-started containers, whose every start hands a slot
 // directory over to the database (an imported file, a restored one, a fork).
