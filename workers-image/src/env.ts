@@ -82,6 +82,12 @@ const EnvSchema = z.object({
    */
   DBFORGE_MEMORY_LIMIT: defaulted(byteSize, 512 * 1024 * 1024),
   /**
+   * Memory all stored SQL texts (Hrana store_sql) may take together, over every HTTP stream and
+   * WebSocket; past it store_sql fails with SQL_STORE_TOO_MANY. Unset: STORED_SQL_SHARE of
+   * DBFORGE_MEMORY_LIMIT.
+   */
+  DBFORGE_MAX_STORED_SQL_BYTES: z.optional(byteSize),
+  /**
    * Space kept back (a file in the data directory) so that deleting rows, dropping tables and
    * VACUUM still work when the disk is full; 0 keeps none.
    */
@@ -111,6 +117,11 @@ const EnvSchema = z.object({
 
 /** The part of DBFORGE_MEMORY_LIMIT SQLite may allocate (page caches, sorting, values). */
 export const SQLITE_HEAP_SHARE = 0.4;
+/**
+ * The part of DBFORGE_MEMORY_LIMIT stored SQL texts may take by default: a seventh of the
+ * JavaScript heap the drivers give a worker (0.35 of the limit).
+ */
+export const STORED_SQL_SHARE = 0.05;
 
 export type WorkerEnv = z.output<typeof EnvSchema>;
 

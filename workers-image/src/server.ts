@@ -10,8 +10,9 @@ import { Database } from "./engine/database";
 import { ResponseLimits } from "./engine/limits";
 import { removeStraySnapshots } from "./engine/snapshot";
 import { WalArchiver, type WalArchiverOptions } from "./engine/wal-archiver";
-import { SQLITE_HEAP_SHARE, type WorkerConfig } from "./env";
+import { SQLITE_HEAP_SHARE, STORED_SQL_SHARE, type WorkerConfig } from "./env";
 import { HttpStreams } from "./hrana/http-streams";
+import { StoredSqlBudget } from "./hrana/sql-store";
 import { log } from "./log";
 import type { WorkerContext } from "./transport/context";
 import { handleHttp, isPassiveRequest } from "./transport/http";
@@ -76,13 +77,19 @@ export async function startWorker(
     config.DBFORGE_USAGE_FLUSH_MS,
   );
   let shuttingDown = false;
+  const storedSql = new StoredSqlBudget(
+    config.DBFORGE_MAX_STORED_SQL_BYTES ??
+      Math.floor(config.DBFORGE_MEMORY_LIMIT * STORED_SQL_SHARE),
+  );
   const ctx: WorkerContext = {
     db,
     streams: new HttpStreams(db, {
       idleTimeoutMs: config.DBFORGE_STREAM_IDLE_TIMEOUT_MS,
       tombstoneMs: 300_000,
       maxStreams: config.DBFORGE_MAX_STREAMS,
+      storedSql,
     }),
+    storedSql,
     limits: new ResponseLimits(config.SQLD_MAX_RESPONSE_SIZE, config.SQLD_MAX_TOTAL_RESPONSE_SIZE),
     authenticator: new Authenticator(config.jwtKey ? parsePublicKeys(config.jwtKey) : undefined),
     maxBodyBytes: config.DBFORGE_MAX_BODY_BYTES,

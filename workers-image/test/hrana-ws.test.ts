@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
+import { type Json, RawClient } from "../../testkit/hrana-ws";
 import { removeDir } from "../../testkit/temp";
 import { sleep } from "../../testkit/wait";
 import { startWorkerProcess, type WorkerProcess } from "../../testkit/worker";
@@ -17,57 +18,6 @@ afterAll(async () => {
   removeDir(worker.dataDir);
 });
 
-type Json = Record<string, any>;
-
-/** A raw Hrana WebSocket client: request() resolves with the response_ok/response_error. */
-class RawClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, (msg: Json) => void>();
-  readonly messages: Json[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on("message", (data) => {
-      const msg = JSON.parse(data.toString()) as Json;
-      this.messages.push(msg);
-      const resolve = this.pending.get(msg.request_id);
-      if (resolve) {
-        this.pending.delete(msg.request_id);
-        resolve(msg);
-      }
-    });
-    this.closed = new Promise((resolve) =>
-      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-
-  /** `null` offers no subprotocol at all. */
-  static async connect(protocols: string[] | null = ["hrana3"]): Promise<RawClient> {
-    const ws = new WebSocket(worker.wsUrl, protocols ?? undefined);
-    await new Promise<void>((resolve, reject) => {
-      ws.once("open", () => resolve());
-      ws.once("error", reject);
-    });
-    return new RawClient(ws);
-  }
-
-  async hello(jwt: string | null = null): Promise<Json> {
-    this.ws.send(JSON.stringify({ type: "hello", jwt }));
-    await waitFor(() => this.messages.some((m) => m.type.startsWith("hello")));
-    return this.messages.find((m) => m.type.startsWith("hello")) as Json;
-  }
-
-  request(request: Json): Promise<Json> {
-    const id = this.nextId++;
-    this.ws.send(JSON.stringify({ type: "request", request_id: id, request }));
-    return new Promise((resolve) => this.pending.set(id, resolve));
-  }
-}
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
-}
-
 const exec = (stream_id: number, sql: string) => ({ type: "execute", stream_id, stmt: { sql } });
 
 test.each([
@@ -76,13 +26,13 @@ test.each([
   [["hrana1"], "hrana1"],
   [["hrana3-protobuf", "hrana2"], "hrana2"],
 ])("offering %j selects %s", async (offered, selected) => {
-  const client = await RawClient.connect(offered);
+  const client = await RawClient.connect(worker.wsUrl, offered);
   expect(client.ws.protocol).toBe(selected);
   client.ws.close();
 });
 
 test("no subprotocol means hrana1 without a response header; unknown ones are refused", async () => {
-  const plain = await RawClient.connect(null);
+  const plain = await RawClient.connect(worker.wsUrl, null);
   expect(plain.ws.protocol).toBe("");
   expect(await plain.hello()).toEqual({ type: "hello_ok" });
   plain.ws.close();
@@ -96,7 +46,7 @@ test("no subprotocol means hrana1 without a response header; unknown ones are re
 });
 
 test("a request before hello closes the connection with 1008", async () => {
-  const client = await RawClient.connect();
+  const client = await RawClient.connect(worker.wsUrl);
   client.ws.send(
     JSON.stringify({
       type: "request",
@@ -111,16 +61,16 @@ test("a request before hello closes the connection with 1008", async () => {
 });
 
 test("invalid JSON closes with 1007, binary frames with 1003", async () => {
-  const json = await RawClient.connect();
+  const json = await RawClient.connect(worker.wsUrl);
   json.ws.send("{nope");
   expect((await json.closed).code).toBe(1007);
-  const binary = await RawClient.connect();
+  const binary = await RawClient.connect(worker.wsUrl);
   binary.ws.send(Buffer.from([1, 2, 3]));
   expect((await binary.closed).code).toBe(1003);
 });
 
 test("requests run per stream; a stream waiting for the lock does not block the holder", async () => {
-  const client = await RawClient.connect();
+  const client = await RawClient.connect(worker.wsUrl);
   await client.hello();
   await client.request({ type: "open_stream", stream_id: 1 });
   await client.request({ type: "open_stream", stream_id: 2 });
@@ -145,7 +95,7 @@ test("requests run per stream; a stream waiting for the lock does not block the 
 });
 
 test("closing the socket rolls back the transaction and frees the lock", async () => {
-  const a = await RawClient.connect();
+  const a = await RawClient.connect(worker.wsUrl);
   await a.hello();
   await a.request({ type: "open_stream", stream_id: 1 });
   await a.request(exec(1, "CREATE TABLE IF NOT EXISTS ws_close (v TEXT)"));
@@ -153,7 +103,7 @@ test("closing the socket rolls back the transaction and frees the lock", async (
   await a.request(exec(1, "INSERT INTO ws_close VALUES ('lost')"));
   a.ws.terminate();
 
-  const b = await RawClient.connect();
+  const b = await RawClient.connect(worker.wsUrl);
   await b.hello();
   await b.request({ type: "open_stream", stream_id: 1 });
   const insert = await b.request(exec(1, "INSERT INTO ws_close VALUES ('kept')"));
@@ -164,7 +114,7 @@ test("closing the socket rolls back the transaction and frees the lock", async (
 });
 
 test("stored SQL is per connection and resolved when the request arrives", async () => {
-  const client = await RawClient.connect(["hrana2"]);
+  const client = await RawClient.connect(worker.wsUrl, ["hrana2"]);
   await client.hello();
   await client.request({ type: "open_stream", stream_id: 1 });
   await client.request({ type: "store_sql", sql_id: 5, sql: "SELECT 40 + 2" });
@@ -176,7 +126,7 @@ test("stored SQL is per connection and resolved when the request arrives", async
 });
 
 test("SQL errors are response_error, the connection stays open", async () => {
-  const client = await RawClient.connect();
+  const client = await RawClient.connect(worker.wsUrl);
   await client.hello();
   await client.request({ type: "open_stream", stream_id: 1 });
   const err = await client.request(exec(1, "SELECT * FROM nope"));
@@ -187,7 +137,7 @@ test("SQL errors are response_error, the connection stays open", async () => {
 });
 
 test("Hrana 3 cursors over WebSocket", async () => {
-  const client = await RawClient.connect();
+  const client = await RawClient.connect(worker.wsUrl);
   await client.hello();
   await client.request({ type: "open_stream", stream_id: 1 });
   const opened = await client.request({
@@ -208,7 +158,7 @@ test("Hrana 3 cursors over WebSocket", async () => {
 });
 
 test("duplicate stream ids are a protocol violation", async () => {
-  const client = await RawClient.connect();
+  const client = await RawClient.connect(worker.wsUrl);
   await client.hello();
   await client.request({ type: "open_stream", stream_id: 1 });
   client.ws.send(

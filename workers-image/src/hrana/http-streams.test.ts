@@ -2,7 +2,9 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, expect, test } from "vitest";
 import { openTestDatabase } from "../../../testkit/database";
+import { ResponseLimits } from "../engine/limits";
 import { HttpStreams } from "./http-streams";
+import { StoredSqlBudget } from "./sql-store";
 
 const { db, close } = openTestDatabase("http-streams");
 afterAll(close);
@@ -18,7 +20,11 @@ async function heapAfterGc(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
-const options = { idleTimeoutMs: 10_000, tombstoneMs: 300_000 };
+const options = {
+  idleTimeoutMs: 10_000,
+  tombstoneMs: 300_000,
+  storedSql: new StoredSqlBudget(64 * 1024 * 1024),
+};
 
 /** A pipeline of `execute` + `close`: the stream ends with the request that opened it. */
 function openAndClose(streams: HttpStreams): string | null {
@@ -74,4 +80,70 @@ test("with closed streams in between, the oldest open stream is still the one th
   expect(() => streams.acquire(oldest)).toThrow(/expired/);
   for (const baton of others) expect(streams.acquire(baton).stream.isClosed).toBe(false);
   streams.close();
+});
+
+test("every way a stream ends gives its stored SQL back to the worker's budget", async () => {
+  const storedSql = new StoredSqlBudget(100_000);
+  const streams = new HttpStreams(db, { ...options, maxStreams: 16, storedSql });
+  const budget = new ResponseLimits(1e6, 1e6).newBudget();
+  /** A stream left open holding `texts` stored texts of 4,000 characters; its baton. */
+  const holding = async (texts: number) => {
+    const lease = streams.acquire(undefined);
+    for (let id = 0; id < texts; id++) {
+      await lease.stream.handle({ type: "store_sql", sqlId: id, sql: "x".repeat(4000) }, budget);
+    }
+    return streams.release(lease) as string;
+  };
+  const fill = async () => {
+    const batons = [await holding(5), await holding(5)];
+    // 2 × 5 texts of ~8 KB: 80 KB of 100 KB; the next five do not all fit.
+    const lease = streams.acquire(undefined);
+    const results = [];
+    for (let id = 0; id < 5; id++) {
+      results.push(
+        await lease.stream
+          .handle({ type: "store_sql", sqlId: id, sql: "x".repeat(4000) }, budget)
+          .then(
+            () => "ok",
+            (err: Error) => err.message,
+          ),
+      );
+    }
+    lease.stream.close();
+    streams.release(lease);
+    expect(results.slice(0, 2)).toEqual(["ok", "ok"]);
+    expect(results[2]).toMatch(/stored SQL texts already fill/);
+    return batons;
+  };
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  // Closed by a request (the client's `close`).
+  for (const baton of await fill()) {
+    const lease = streams.acquire(baton);
+    await lease.stream.handle({ type: "close" }, budget);
+    streams.release(lease);
+  }
+  expect(storedSql.usedBytes).toBe(0);
+  // Aborted after a protocol error.
+  for (const baton of await fill()) streams.abort(streams.acquire(baton));
+  expect(storedSql.usedBytes).toBe(0);
+  // close_sql.
+  const [one, two] = await fill();
+  for (const baton of [one, two] as string[]) {
+    const lease = streams.acquire(baton);
+    for (let id = 0; id < 5; id++)
+      await lease.stream.handle({ type: "close_sql", sqlId: id }, budget);
+    lease.stream.close();
+    streams.release(lease);
+  }
+  expect(storedSql.usedBytes).toBe(0);
+  // Expired to make room for newer streams.
+  await fill();
+  for (let i = 0; i < 16; i++) streams.release(streams.acquire(undefined));
+  expect(storedSql.usedBytes).toBe(0);
+  // Closed with the worker.
+  await fill();
+  streams.close();
+  await settle();
+  expect(storedSql.usedBytes).toBe(0);
 });

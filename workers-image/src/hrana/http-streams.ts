@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database } from "../engine/database";
 import { ProtocolError, StreamExpiredError } from "./errors";
-import { httpSqlStore } from "./sql-store";
+import { httpSqlStore, type StoredSqlBudget } from "./sql-store";
 import { HranaStream } from "./stream";
 
 interface Entry {
@@ -26,6 +26,8 @@ export interface HttpStreamsOptions {
    * longest unused stream that holds no transaction expires early.
    */
   maxStreams: number;
+  /** What the streams' stored SQL texts may take together (shared with the WebSockets). */
+  storedSql: StoredSqlBudget;
 }
 
 /** A stream taken by one HTTP request; give it back with `release`. */
@@ -75,7 +77,10 @@ export class HttpStreams {
    */
   acquire(baton: string | undefined): StreamLease {
     if (baton === undefined)
-      return { id: undefined, stream: new HranaStream(this.db, httpSqlStore()) };
+      return {
+        id: undefined,
+        stream: new HranaStream(this.db, httpSqlStore(this.options.storedSql), true),
+      };
     const { id, seq, secret } = decodeBaton(baton);
     const entry = this.entries.get(id);
     if (!entry) {

@@ -35,9 +35,14 @@ export class HranaStream {
   /** Whether the current request's credentials only allow reading. */
   readOnly = false;
 
+  /**
+   * `ownsStore`: the store is this stream's alone (HTTP) and is cleared when it closes; a
+   * WebSocket's streams share their connection's store, which the session clears.
+   */
   constructor(
     private readonly db: Database,
     private readonly store: SqlStore,
+    private readonly ownsStore = false,
   ) {}
 
   get isClosed(): boolean {
@@ -203,6 +208,8 @@ export class HranaStream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Requests still queued fail on `closed` before they could resolve a text.
+    if (this.ownsStore) this.store.clear();
     void this.queue.then(() => {
       if (this.conn) this.db.release(this.conn);
       this.conn = undefined;

@@ -8,7 +8,7 @@ import { log } from "../log";
 import { decodeClientMsg } from "./decode";
 import { ProtocolError, ResponseError } from "./errors";
 import type * as proto from "./proto";
-import { type SqlStore, wsSqlStore } from "./sql-store";
+import { type SqlStore, type StoredSqlBudget, wsSqlStore } from "./sql-store";
 import { errorOf, HranaStream } from "./stream";
 
 /** What a session needs from its socket. */
@@ -21,6 +21,7 @@ export interface WsSessionDeps {
   db: Database;
   authenticator: Authenticator;
   limits: ResponseLimits;
+  storedSql: StoredSqlBudget;
 }
 
 interface Cursor {
@@ -37,7 +38,7 @@ interface Cursor {
 export class WsSession {
   /** Undefined until a hello succeeds; a later hello (v2+) replaces it. */
   private access: Access | undefined;
-  private readonly store: SqlStore = wsSqlStore();
+  private readonly store: SqlStore;
   private readonly streams = new Map<number, HranaStream>();
   private readonly cursors = new Map<number, Cursor>();
   private closed = false;
@@ -46,7 +47,9 @@ export class WsSession {
     private readonly version: proto.Version,
     private readonly deps: WsSessionDeps,
     private readonly peer: WsPeer,
-  ) {}
+  ) {
+    this.store = wsSqlStore(deps.storedSql);
+  }
 
   handleText(text: string): void {
     if (this.closed) return;
@@ -75,6 +78,7 @@ export class WsSession {
     if (this.closed) return;
     this.closed = true;
     for (const stream of this.streams.values()) stream.close();
+    this.store.clear();
     this.streams.clear();
     this.cursors.clear();
   }

@@ -2,12 +2,15 @@ import type { Authenticator } from "../auth/authenticator";
 import type { Database } from "../engine/database";
 import type { ResponseLimits } from "../engine/limits";
 import type { HttpStreams } from "../hrana/http-streams";
+import type { StoredSqlBudget } from "../hrana/sql-store";
 
 /** What the transports share: the database, its streams, limits and credentials. */
 export interface WorkerContext {
   db: Database;
   streams: HttpStreams;
   limits: ResponseLimits;
+  /** The worker's budget for stored SQL texts (HTTP streams and WebSockets together). */
+  storedSql: StoredSqlBudget;
   authenticator: Authenticator;
   maxBodyBytes: number;
   /** The body of GET /version. */
