@@ -1,22 +1,8 @@
 /** Negotiating and applying compression of large JSON answers in the Node host. */
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { describe, expect, test } from "vitest";
-import { COMPRESS_FROM, compressed, negotiate } from "./compression";
-
-describe("negotiate", () => {
-  test.each([
-    ["gzip, deflate, br", "br"],
-    ["gzip", "gzip"],
-    ["br;q=0.5, gzip;q=0.8", "gzip"],
-    ["br;q=0, gzip;q=0", undefined],
-    ["*", "br"],
-    ["identity", undefined],
-    [null, undefined],
-    ["deflate", undefined],
-  ])("%s → %s", (accept, expected) => {
-    expect(negotiate(accept)).toBe(expected);
-  });
-});
+import { expect, test } from "vitest";
+import { COMPRESS_FROM } from "../../core/compression";
+import { compressed } from "./compression";
 
 const json = (body: string, headers: Record<string, string> = {}) =>
   new Response(body, {

@@ -6,27 +6,10 @@
  */
 import { Readable } from "node:stream";
 import { constants, createBrotliCompress, createGzip } from "node:zlib";
+import { BROTLI_QUALITY, COMPRESS_FROM, GZIP_LEVEL, negotiate } from "../../core/compression";
 import { webStream } from "./web-stream";
 
-/** Answers smaller than this (by Content-Length) are not compressed. */
-export const COMPRESS_FROM = 2048;
-
 const COMPRESSIBLE = /^application\/(json|problem\+json)\b/i;
-
-/** The encoding to use for `accept` (an Accept-Encoding header), if any: br, then gzip. */
-export function negotiate(accept: string | null): "br" | "gzip" | undefined {
-  if (!accept) return undefined;
-  const offered = new Map<string, number>();
-  for (const part of accept.toLowerCase().split(",")) {
-    const [name, ...params] = part.trim().split(";");
-    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
-    if (name) offered.set(name, q === undefined ? 1 : Number(q));
-  }
-  const weight = (name: string) => offered.get(name) ?? offered.get("*") ?? 0;
-  if (weight("br") > 0 && weight("br") >= weight("gzip")) return "br";
-  if (weight("gzip") > 0) return "gzip";
-  return undefined;
-}
 
 /** `response`, compressed for `request` when that is worth it. */
 export function compressed(request: Request, response: Response): Response {
@@ -40,10 +23,8 @@ export function compressed(request: Request, response: Response): Response {
   if (!encoding || !response.body) return response;
   const compressor =
     encoding === "br"
-      ? // Quality 4: most of brotli's gain at a fraction of its default (11) cost, for answers
-        // made on the fly.
-        createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
-      : createGzip({ level: 5 });
+      ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } })
+      : createGzip({ level: GZIP_LEVEL });
   const source = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
   source.on("error", (err) => compressor.destroy(err));
   const headers = new Headers(response.headers);

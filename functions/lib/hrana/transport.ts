@@ -24,13 +24,23 @@ export interface WorkerTransport {
 /** The worker's headers a passed-on answer keeps (the rest describe the worker's own hop). */
 export const PASSED_ON_HEADERS = ["content-type", "content-length"];
 
+/**
+ * Asks the worker for an uncompressed answer: fetch would decompress a compressed one (it
+ * offers gzip and br by itself) yet keep its Content-Length, which `response` passes on; and
+ * between neighbours compression only costs CPU. The client's own hop is compressed by the host.
+ */
+const uncompressed = (request: WorkerRequest): WorkerRequest => ({
+  ...request,
+  headers: { ...request.headers, "accept-encoding": "identity" },
+});
+
 export const fetchTransport: WorkerTransport = {
   async text(url, request) {
-    const res = await fetch(url, request);
+    const res = await fetch(url, uncompressed(request));
     return { status: res.status, text: await res.text() };
   },
   async response(url, request) {
-    const res = await fetch(url, request);
+    const res = await fetch(url, uncompressed(request));
     const headers = new Headers();
     for (const name of PASSED_ON_HEADERS) {
       const value = res.headers.get(name);

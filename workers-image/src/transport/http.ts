@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname } from "node:path";
 import { pipeline as pipeStreams } from "node:stream/promises";
+import { COMPRESS_FROM } from "../../../core/compression";
 import { AuthError } from "../../../core/jwt";
 import { dumpSql } from "../engine/dump";
 import { snapshotFile } from "../engine/snapshot";
@@ -11,6 +12,7 @@ import { ProtocolError, StreamExpiredError } from "../hrana/errors";
 import { runCursor, runPipeline } from "../hrana/pipeline";
 import type { Version } from "../hrana/proto";
 import { log } from "../log";
+import { compress, compressor, encodingFor } from "./compression";
 import type { WorkerContext } from "./context";
 
 const HRANA_HELLO = "Hello, this is HTTP API v2 (Hrana over HTTP)";
@@ -67,7 +69,7 @@ const pipeline = (version: Version): Route => ({
     const access = ctx.authenticator.fromHeader(req.headers.authorization);
     const body = decodePipeline(await readJson(req, ctx.maxBodyBytes), version);
     const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read-only");
-    send(res, 200, "application/json", serializePipeline(result));
+    await sendAnswer(req, res, "application/json", serializePipeline(result));
   },
 });
 
@@ -83,7 +85,7 @@ const cursor: Route = {
       access === "read-only",
     );
     const lines = [serialize(head), ...entries.map((entry) => serialize(entry))];
-    send(res, 200, "text/plain", `${lines.join("\n")}\n`);
+    await sendAnswer(req, res, "text/plain", `${lines.join("\n")}\n`);
   },
 };
 
@@ -101,15 +103,25 @@ const dump: Route = {
       gone = true;
     });
     let first = chunks.next();
+    // A dump of more than its header is worth compressing (the first piece is the header).
+    const encoding = first.done ? undefined : encodingFor(req, COMPRESS_FROM);
     res.writeHead(200, {
       "Access-Control-Allow-Origin": "*",
       "Content-Type": "text/plain; charset=utf-8",
+      ...(encoding ? { "Content-Encoding": encoding, Vary: "Accept-Encoding" } : {}),
     });
+    const out = encoding ? compressor(encoding) : res;
+    if (out !== res) {
+      out.pipe(res);
+      // A client gone mid-dump ends the compressor too (and its error is not a crash).
+      out.on("error", () => res.destroy());
+      res.on("close", () => out.destroy());
+    }
     try {
       while (!first.done && !gone) {
-        if (!res.write(first.value))
+        if (!out.write(first.value))
           await new Promise((r) => {
-            res.once("drain", r);
+            out.once("drain", r);
             res.once("close", r);
           });
         first = chunks.next();
@@ -117,7 +129,7 @@ const dump: Route = {
     } finally {
       chunks.return(undefined);
     }
-    res.end();
+    if (!out.destroyed) out.end();
   },
 };
 
@@ -194,6 +206,33 @@ function send(
   if (contentType) headers.push("Content-Type", contentType);
   res.writeHead(status, headers as string[]);
   res.end(body);
+}
+
+/** A 200 answer, compressed when the client accepts it and it is large enough to gain. */
+async function sendAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  contentType: string,
+  body: string,
+): Promise<void> {
+  // body.length ≤ its bytes: a cheap lower bound of the size.
+  const encoding = encodingFor(req, body.length);
+  if (!encoding) return send(res, 200, contentType, body);
+  const bytes = await compress(body, encoding);
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(200, [
+    "Access-Control-Allow-Origin",
+    "*",
+    "Content-Type",
+    contentType,
+    "Content-Encoding",
+    encoding,
+    "Vary",
+    "Accept-Encoding",
+    "Content-Length",
+    String(bytes.length),
+  ]);
+  res.end(bytes);
 }
 
 /** Errors as sqld reports them: protocol errors as text, the rest as JSON with a code. */
