@@ -14,18 +14,30 @@ export type Encoding = "br" | "gzip";
 const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } };
 const GZIP = { level: GZIP_LEVEL };
 
+/**
+ * Whole answers being compressed at once; past this, answers go uncompressed. Compression is a
+ * saving, not a promise: a burst of big selects must not queue on libuv's threads (4, shared
+ * with file I/O), each waiting answer kept in memory meanwhile.
+ */
+export const MAX_COMPRESSING = 2;
+let compressing = 0;
+
 /** The encoding for an answer to `req` of `size` bytes (at least), if it is worth one. */
 export function encodingFor(req: IncomingMessage, size: number): Encoding | undefined {
   if (size < COMPRESS_FROM) return undefined;
   return negotiate(req.headers["accept-encoding"]);
 }
 
-/** `body`, compressed. */
-export function compress(body: string, encoding: Encoding): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+/** `body`, compressed; undefined when MAX_COMPRESSING answers are being compressed already. */
+export function compress(body: string, encoding: Encoding): Promise<Buffer> | undefined {
+  if (compressing >= MAX_COMPRESSING) return undefined;
+  compressing++;
+  return new Promise<Buffer>((resolve, reject) => {
     const done = (err: Error | null, out: Buffer) => (err ? reject(err) : resolve(out));
     if (encoding === "br") brotliCompress(body, BROTLI, done);
     else gzip(body, GZIP, done);
+  }).finally(() => {
+    compressing--;
   });
 }
 

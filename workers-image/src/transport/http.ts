@@ -217,8 +217,9 @@ async function sendAnswer(
 ): Promise<void> {
   // body.length ≤ its bytes: a cheap lower bound of the size.
   const encoding = encodingFor(req, body.length);
-  if (!encoding) return send(res, 200, contentType, body);
-  const bytes = await compress(body, encoding);
+  const compressing = encoding && compress(body, encoding);
+  if (!encoding || !compressing) return send(res, 200, contentType, body);
+  const bytes = await compressing;
   if (res.headersSent || res.destroyed) return;
   res.writeHead(200, [
     "Access-Control-Allow-Origin",

@@ -1,0 +1,18 @@
+/** Whole-answer compression is bounded: past MAX_COMPRESSING at once, answers go as they are. */
+import { gunzipSync } from "node:zlib";
+import { expect, test } from "vitest";
+import { compress, MAX_COMPRESSING } from "./compression";
+
+test(`at most ${MAX_COMPRESSING} answers are compressed at once; the rest are not refused, just sent plain`, async () => {
+  const body = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => ({ i, name: `row ${i}` })));
+  const running = Array.from({ length: MAX_COMPRESSING }, () => compress(body, "gzip"));
+  expect(running.every((p) => p !== undefined)).toBe(true);
+  expect(compress(body, "gzip")).toBeUndefined();
+  expect(compress(body, "br")).toBeUndefined();
+  const done = await Promise.all(running);
+  for (const bytes of done) expect(gunzipSync(bytes as Buffer).toString()).toBe(body);
+  // Slots come back once their compression is done.
+  const again = [compress(body, "br"), compress(body, "gzip")];
+  expect(again.every((p) => p !== undefined)).toBe(true);
+  await Promise.all(again);
+});
