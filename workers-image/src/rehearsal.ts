@@ -8,7 +8,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signJwt } from "../../core/jwt";
 import { parseEnv } from "./env";
@@ -30,7 +29,8 @@ const PIPELINE = JSON.stringify({
 });
 
 export async function rehearse(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "dbforge-rehearsal-"));
+  // node:os loaded here, not imported: a worker that is not pooled never rehearses.
+  const dir = mkdtempSync(join(process.getBuiltinModule("node:os").tmpdir(), "dbforge-rehearsal-"));
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   try {
     const config = parseEnv({

@@ -15,7 +15,6 @@ import {
   writeSync,
   writevSync,
 } from "node:fs";
-import { copyFile, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type NativeDatabase, openNative } from "../../../core/sqlite/index";
 import {
@@ -391,6 +390,8 @@ export class WalArchiver {
   private async copyBase(dir: string): Promise<void> {
     const partial = join(dir, `${BASE_FILE}.partial`);
     try {
+      // Loaded here, not imported: only archiving workers use it (density, bench/density.ts).
+      const { copyFile, open } = process.getBuiltinModule("node:fs/promises");
       if (existsSync(this.options.dbFile)) await copyFile(this.options.dbFile, partial);
       else writeFileSync(partial, "");
       const handle = await open(partial, "r+");

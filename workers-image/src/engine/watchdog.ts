@@ -6,7 +6,7 @@
  * WAL rolls the statement back, every acknowledged write stays. The client of that statement
  * sees its connection close instead of SQLITE_INTERRUPT (README "Supported platforms").
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 
 /** How long past the deadline the watchdog waits before it ends the process. */
 export const WATCHDOG_GRACE_MS = 250;
@@ -31,6 +31,9 @@ export class QueryWatchdog {
   private readonly thread: Worker;
 
   constructor() {
+    // Loaded here, not imported: only the stable engine needs it, and every worker would keep
+    // node:worker_threads in memory otherwise (density, bench/density.ts).
+    const { Worker } = process.getBuiltinModule("node:worker_threads");
     this.thread = new Worker(WATCHER, {
       eval: true,
       workerData: { deadline: this.deadline.buffer, grace: WATCHDOG_GRACE_MS },

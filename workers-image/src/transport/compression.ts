@@ -3,15 +3,19 @@
  * gzip as the client's Accept-Encoding prefers, for answers of COMPRESS_FROM bytes and more
  * (big selects, cursors, dumps). A point select's answer stays as it is. Whole answers are
  * compressed by zlib's asynchronous calls, which run on libuv's threads, not the event loop.
+ * node:zlib is loaded on the first compressed answer: most workers never send one, and each
+ * would keep it in memory (density, bench/density.ts).
  */
 import type { IncomingMessage } from "node:http";
 import type { Transform } from "node:stream";
-import { brotliCompress, constants, createBrotliCompress, createGzip, gzip } from "node:zlib";
 import { BROTLI_QUALITY, COMPRESS_FROM, GZIP_LEVEL, negotiate } from "../../../core/compression";
 
 export type Encoding = "br" | "gzip";
 
-const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } };
+const zlib = () => process.getBuiltinModule("node:zlib");
+const brotliOptions = () => ({
+  params: { [zlib().constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY },
+});
 const GZIP = { level: GZIP_LEVEL };
 
 /**
@@ -34,8 +38,8 @@ export function compress(body: string, encoding: Encoding): Promise<Buffer> | un
   compressing++;
   return new Promise<Buffer>((resolve, reject) => {
     const done = (err: Error | null, out: Buffer) => (err ? reject(err) : resolve(out));
-    if (encoding === "br") brotliCompress(body, BROTLI, done);
-    else gzip(body, GZIP, done);
+    if (encoding === "br") zlib().brotliCompress(body, brotliOptions(), done);
+    else zlib().gzip(body, GZIP, done);
   }).finally(() => {
     compressing--;
   });
@@ -43,5 +47,5 @@ export function compress(body: string, encoding: Encoding): Promise<Buffer> | un
 
 /** A compressing stream, for answers written piece by piece. */
 export function compressor(encoding: Encoding): Transform {
-  return encoding === "br" ? createBrotliCompress(BROTLI) : createGzip(GZIP);
+  return encoding === "br" ? zlib().createBrotliCompress(brotliOptions()) : zlib().createGzip(GZIP);
 }
