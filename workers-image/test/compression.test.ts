@@ -129,3 +129,38 @@ test("a client that leaves in the middle of a compressed dump leaves a healthy w
   await db.execute("DROP TABLE big");
   db.close();
 });
+
+test("a storm of compressed answers, half abandoned at random moments, leaks no compression slot", async () => {
+  const pid = worker.process.pid;
+  const body = JSON.stringify(select("SELECT * FROM t"));
+  let abandoned = 0;
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const abort = new AbortController();
+        if (i % 2 === 0) {
+          setTimeout(() => abort.abort(), Math.random() * 20);
+          abandoned++;
+        }
+        try {
+          const res = await request(`${worker.url}/v2/pipeline`, {
+            method: "POST",
+            headers: { "accept-encoding": i % 3 === 0 ? "br" : "gzip" },
+            body,
+            signal: abort.signal,
+          });
+          await res.body.arrayBuffer();
+        } catch (err) {
+          if (!abort.signal.aborted) throw err;
+        }
+      }),
+    );
+  }
+  expect(abandoned).toBe(36);
+  // Every slot came back: answers are compressed again, by the same process.
+  const after = await raw("/v2/pipeline", "gzip", select("SELECT * FROM t"));
+  expect(after.encoding).toBe("gzip");
+  expect(worker.process.pid).toBe(pid);
+  expect(worker.process.exitCode).toBeNull();
+  expect((await raw("/health", undefined)).status).toBe(200);
+});
