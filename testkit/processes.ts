@@ -20,6 +20,15 @@ export function containersOf(dataDir: string, name?: string): string[] {
   return out ? out.split("\n") : [];
 }
 
+/**
+ * Removes every container of the control plane of `dataDir`: they outlive a docker-driver
+ * control plane by design, so a test's go with it.
+ */
+export function removeContainersOf(dataDir: string): void {
+  const ids = containersOf(dataDir);
+  if (ids.length > 0) execFileSync("docker", ["rm", "-f", ...ids]);
+}
+
 interface ProcessEntry {
   pid: number;
   name: string | undefined;

@@ -15,7 +15,7 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
-import { containersOf } from "../../testkit/processes";
+import { containersOf, removeContainersOf } from "../../testkit/processes";
 import { makeTempDir, removeDir } from "../../testkit/temp";
 
 const IMAGE = "dbforge-worker:test";
@@ -58,9 +58,7 @@ describe.each(["process", "docker", "docker, pool"] as const)("%s driver", (setu
   afterAll(async () => {
     await cp?.stop();
     if (cp && driver === "docker") {
-      // Containers outlive a docker-driver control plane by design: this one's go with it.
-      const ids = containersOf(cp.dataDir);
-      if (ids.length > 0) execFileSync("docker", ["rm", "-f", ...ids]);
+      removeContainersOf(cp.dataDir);
       expect(containersOf(cp.dataDir)).toEqual([]);
     }
     if (cp) removeDir(cp.dataDir);

@@ -12,7 +12,12 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
-import { containersOf, instanceOf, workerProcesses } from "../../testkit/processes";
+import {
+  containersOf,
+  instanceOf,
+  removeContainersOf,
+  workerProcesses,
+} from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually } from "../../testkit/wait";
 import { followLog } from "../../testkit/worker-log";
@@ -65,8 +70,7 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
   afterAll(async () => {
     await cp.stop();
     // The Docker driver leaves stopped workers' containers when the control plane exits.
-    if (driver === "docker")
-      for (const id of containersOf(cp.dataDir)) execFileSync("docker", ["rm", "-f", id]);
+    if (driver === "docker") removeContainersOf(cp.dataDir);
     removeDir(cp.dataDir);
   });
 

@@ -12,7 +12,7 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
-import { containersOf, workerProcesses } from "../../testkit/processes";
+import { containersOf, removeContainersOf, workerProcesses } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 
 const IMAGE = "dbforge-worker:test";
@@ -35,10 +35,7 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
   }, 300_000);
   afterAll(async () => {
     await cp?.stop();
-    if (cp && driver === "docker") {
-      const ids = containersOf(cp.dataDir);
-      if (ids.length > 0) execFileSync("docker", ["rm", "-f", ...ids]);
-    }
+    if (cp && driver === "docker") removeContainersOf(cp.dataDir);
     if (cp) removeDir(cp.dataDir);
   });
 

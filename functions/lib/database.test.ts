@@ -2,14 +2,13 @@
  * The functions' resolve cache against real workers that stop when idle, on both drivers: an
  * address is kept no longer than the control plane vouches for the worker staying up.
  */
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
-import { containersOf, workerProcesses } from "../../testkit/processes";
+import { containersOf, removeContainersOf, workerProcesses } from "../../testkit/processes";
 import { NO_RATE_LIMITS } from "../../testkit/stack";
 import { removeDir } from "../../testkit/temp";
 import { followLog } from "../../testkit/worker-log";
@@ -41,8 +40,7 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
   afterAll(async () => {
     await host?.close();
     await cp?.stop();
-    if (driver === "docker")
-      for (const id of containersOf(cp.dataDir)) execFileSync("docker", ["rm", "-f", id]);
+    if (driver === "docker") removeContainersOf(cp.dataDir);
     removeDir(cp.dataDir);
   });
 
