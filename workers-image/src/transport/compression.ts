@@ -19,12 +19,25 @@ const brotliOptions = () => ({
 const GZIP = { level: GZIP_LEVEL };
 
 /**
- * Whole answers being compressed at once; past this, answers go uncompressed. Compression is a
- * saving, not a promise: a burst of big selects must not queue on libuv's threads (4, shared
- * with file I/O), each waiting answer kept in memory meanwhile.
+ * Answers being compressed at once (whole ones and dump streams alike); past this, answers go
+ * uncompressed. Compression is a saving, not a promise: a burst of big selects must not queue on
+ * libuv's threads (4, shared with file I/O) with every waiting answer in memory, and each
+ * streaming compressor keeps a window of its own (brotli's is MiBs).
  */
 export const MAX_COMPRESSING = 2;
 let compressing = 0;
+
+/** A compression slot, or undefined when MAX_COMPRESSING are taken; call the result to give it back. */
+function takeSlot(): (() => void) | undefined {
+  if (compressing >= MAX_COMPRESSING) return undefined;
+  compressing++;
+  let given = false;
+  return () => {
+    if (given) return;
+    given = true;
+    compressing--;
+  };
+}
 
 /** The encoding for an answer to `req` of `size` bytes (at least), if it is worth one. */
 export function encodingFor(req: IncomingMessage, size: number): Encoding | undefined {
@@ -32,20 +45,26 @@ export function encodingFor(req: IncomingMessage, size: number): Encoding | unde
   return negotiate(req.headers["accept-encoding"]);
 }
 
-/** `body`, compressed; undefined when MAX_COMPRESSING answers are being compressed already. */
+/** `body`, compressed; undefined when no compression slot is free. */
 export function compress(body: string, encoding: Encoding): Promise<Buffer> | undefined {
-  if (compressing >= MAX_COMPRESSING) return undefined;
-  compressing++;
+  const release = takeSlot();
+  if (!release) return undefined;
   return new Promise<Buffer>((resolve, reject) => {
     const done = (err: Error | null, out: Buffer) => (err ? reject(err) : resolve(out));
     if (encoding === "br") zlib().brotliCompress(body, brotliOptions(), done);
     else zlib().gzip(body, GZIP, done);
-  }).finally(() => {
-    compressing--;
-  });
+  }).finally(release);
 }
 
-/** A compressing stream, for answers written piece by piece. */
-export function compressor(encoding: Encoding): Transform {
-  return encoding === "br" ? zlib().createBrotliCompress(brotliOptions()) : zlib().createGzip(GZIP);
+/**
+ * A compressing stream for an answer written piece by piece, holding a slot until it closes
+ * (ends, fails or is destroyed); undefined when no slot is free.
+ */
+export function compressor(encoding: Encoding): Transform | undefined {
+  const release = takeSlot();
+  if (!release) return undefined;
+  const stream =
+    encoding === "br" ? zlib().createBrotliCompress(brotliOptions()) : zlib().createGzip(GZIP);
+  stream.once("close", release);
+  return stream;
 }

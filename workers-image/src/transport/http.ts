@@ -105,12 +105,13 @@ const dump: Route = {
     let first = chunks.next();
     // A dump of more than its header is worth compressing (the first piece is the header).
     const encoding = first.done ? undefined : encodingFor(req, COMPRESS_FROM);
+    const packer = encoding && compressor(encoding);
     res.writeHead(200, {
       "Access-Control-Allow-Origin": "*",
       "Content-Type": "text/plain; charset=utf-8",
-      ...(encoding ? { "Content-Encoding": encoding, Vary: "Accept-Encoding" } : {}),
+      ...(packer ? { "Content-Encoding": encoding, Vary: "Accept-Encoding" } : {}),
     });
-    const out = encoding ? compressor(encoding) : res;
+    const out = packer || res;
     if (out !== res) {
       out.pipe(res);
       // A client gone mid-dump ends the compressor too (and its error is not a crash).
