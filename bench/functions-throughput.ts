@@ -127,7 +127,23 @@ export async function benchFunctions(): Promise<void> {
       }),
     );
 
-    await compression(host.url, bearer);
+    const large = "SELECT * FROM items LIMIT 5000";
+    await compression([
+      {
+        from: "REST (Node host)",
+        url: `${host.url}/api/db/bench/query`,
+        body: JSON.stringify({ sql: large }),
+        headers: bearer,
+      },
+      {
+        from: "worker direct (Hrana)",
+        url: `${resolved.url}/v2/pipeline`,
+        body: JSON.stringify({
+          requests: [{ type: "execute", stmt: { sql: large } }, { type: "close" }],
+        }),
+        headers: { Authorization: `Bearer ${resolved.token}` },
+      },
+    ]);
   } finally {
     await host.close();
     await cp.stop();
@@ -175,33 +191,43 @@ async function bareRelay(
   };
 }
 
-/** A 5,000-row select: bytes on the wire and time, plain and compressed. */
-async function compression(base: string, bearer: Record<string, string>): Promise<void> {
-  const body = JSON.stringify({ sql: "SELECT * FROM items LIMIT 5000" });
+interface LargeAnswer {
+  /** Who answers: the Node host (REST) or the worker itself. */
+  from: string;
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A 5,000-row select: bytes on the wire and time, plain and compressed, from each source. */
+async function compression(sources: LargeAnswer[]): Promise<void> {
   const rows = [];
-  for (const encoding of ["identity", "gzip", "br"]) {
-    const runs = 20;
-    let last = { bytes: 0, encoding: "" };
-    const started = performance.now();
-    for (let i = 0; i < runs; i++) {
-      last = await rawPost(`${base}/api/db/bench/query`, body, {
-        ...bearer,
-        "Content-Type": "application/json",
+  for (const source of sources) {
+    let plain = 1;
+    for (const encoding of ["identity", "gzip", "br"]) {
+      const runs = 20;
+      let last = { bytes: 0, encoding: "" };
+      const started = performance.now();
+      for (let i = 0; i < runs; i++) {
+        last = await rawPost(source.url, source.body, {
+          ...source.headers,
+          "Content-Type": "application/json",
+          "Accept-Encoding": encoding,
+        });
+      }
+      if (encoding === "identity") plain = last.bytes;
+      rows.push({
+        from: source.from,
         "Accept-Encoding": encoding,
+        "Content-Encoding": last.encoding,
+        "ms per answer": ((performance.now() - started) / runs).toFixed(1),
+        "bytes on the wire": last.bytes,
+        "of plain": (last.bytes / plain).toFixed(2),
       });
     }
-    rows.push({
-      "Accept-Encoding": encoding,
-      "Content-Encoding": last.encoding,
-      "ms per answer": ((performance.now() - started) / runs).toFixed(1),
-      "bytes on the wire": last.bytes,
-    });
   }
-  const plain = rows[0]?.["bytes on the wire"] ?? 1;
-  console.log("\nA large answer (5,000 rows of SELECT * FROM items) from the REST API");
-  console.table(
-    rows.map((r) => ({ ...r, "of plain": (r["bytes on the wire"] / plain).toFixed(2) })),
-  );
+  console.log("\nA large answer (5,000 rows of SELECT * FROM items)");
+  console.table(rows);
 }
 
 /** A POST whose answer is counted as sent (fetch would decompress it). */
