@@ -4,11 +4,20 @@
  * authentication like every other route.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import { createClient } from "@libsql/client";
+import { request } from "undici";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { removeDir } from "../../testkit/temp";
+import { makeTempDir, removeDir } from "../../testkit/temp";
 import { startWorkerProcess, testKeys, type WorkerProcess } from "../../testkit/worker";
 
 let worker: WorkerProcess;
@@ -88,4 +97,45 @@ test("GET /dbforge/v1/snapshot: a consistent copy of the file, removed after it 
       f.startsWith("snapshot-"),
     );
   await expect.poll(left, { timeout: 5000, interval: 50 }).toEqual([]);
+});
+
+/** A database file whose table `big` (~16 MB) has a garbage leaf page about 60 % of the way. */
+function corruptDatabase(dir: string): void {
+  const file = join(dir, "data.sqld", "dbs", "default", "data");
+  mkdirSync(dirname(file), { recursive: true });
+  execFileSync("sqlite3", [
+    file,
+    "CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000) INSERT INTO big (v) SELECT hex(randomblob(1000)) FROM c;",
+  ]);
+  const pages = statSync(file).size / 4096;
+  const fd = openSync(file, "r+");
+  writeSync(fd, Buffer.alloc(4096, 0xff), 0, 4096, Math.floor(pages * 0.6) * 4096);
+  closeSync(fd);
+}
+
+test.each([
+  ["plain", undefined],
+  ["gzip", "gzip"],
+])("a dump that fails midway is cut off (%s), never ended as if whole", async (_, encoding) => {
+  const dir = makeTempDir("dump-corrupt");
+  corruptDatabase(dir);
+  const corrupt = await startWorkerProcess({ dataDir: dir });
+  try {
+    const res = await request(`${corrupt.url}/dump`, {
+      headers: encoding ? { "accept-encoding": encoding } : {},
+    });
+    expect(res.statusCode).toBe(200);
+    let received = 0;
+    const read = (async () => {
+      for await (const chunk of res.body) received += chunk.length;
+    })();
+    await expect(read).rejects.toThrow();
+    // Megabytes went out before the bad page was reached: a complete-looking prefix.
+    expect(received).toBeGreaterThan(encoding ? 100_000 : 4_000_000);
+    expect(corrupt.output.join("\n")).toContain("dump failed midway");
+    expect((await request(`${corrupt.url}/health`)).statusCode).toBe(200);
+  } finally {
+    await corrupt.stop();
+    removeDir(dir);
+  }
 });

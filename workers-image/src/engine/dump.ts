@@ -13,7 +13,11 @@ import { type NativeDatabase, type NativeValue, openNative } from "../../../core
  * them as they come and stop when the client goes away.
  */
 export function* dumpSql(path: string, chunkBytes = 64 * 1024): Generator<string> {
-  const db = openNative(path, 60_000);
+  // No statement deadline: a table's rows are read by one statement for as long as the client
+  // takes to receive them, and the engine's deadline counts wall-clock time, paused or not (a
+  // deadline of 60 s cut every dump of more than ~3 GB, or to a slow client). The sender
+  // bounds the time without progress instead (DUMP_STALL_MS in ../transport/http.ts).
+  const db = openNative(path, 0);
   db.defaultSafeIntegers(true);
   let buffer = "";
   function* flush(force = false): Generator<string> {

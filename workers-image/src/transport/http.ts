@@ -120,19 +120,54 @@ const dump: Route = {
     }
     try {
       while (!first.done && !gone) {
-        if (!out.write(first.value))
-          await new Promise((r) => {
-            out.once("drain", r);
-            res.once("close", r);
+        if (!out.write(first.value) && (await drained(out, res, DUMP_STALL_MS)) === "stalled") {
+          log("warn", "dump stopped: the client took nothing for too long", {
+            stallMs: DUMP_STALL_MS,
           });
+          res.destroy();
+          return;
+        }
         first = chunks.next();
       }
+    } catch (err) {
+      // Half a dump must not look like a whole one: the answer is cut off (no final chunk), so
+      // the client, and the functions' export that passes it on, see a failed transfer.
+      log("error", "dump failed midway", { error: String(err) });
+      res.destroy();
+      return;
     } finally {
       chunks.return(undefined);
     }
     if (!out.destroyed) out.end();
   },
 };
+
+/**
+ * How long a dump waits for its client to take more before it gives up: its read transaction
+ * holds back checkpoints (the WAL grows) for as long as it stays open.
+ */
+export const DUMP_STALL_MS = 60_000;
+
+/** Waits until `out` drains, `res` closes, or `stallMs` pass without either. */
+export function drained(
+  out: NodeJS.WritableStream,
+  res: ServerResponse,
+  stallMs: number,
+): Promise<"drained" | "closed" | "stalled"> {
+  return new Promise((resolve) => {
+    const done = (how: "drained" | "closed" | "stalled") => {
+      clearTimeout(timer);
+      out.removeListener("drain", onDrain);
+      res.removeListener("close", onClose);
+      resolve(how);
+    };
+    const onDrain = () => done("drained");
+    const onClose = () => done("closed");
+    const timer = setTimeout(() => done("stalled"), stallMs);
+    out.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
 
 let snapshotsDone: Promise<void> = Promise.resolve();
 
