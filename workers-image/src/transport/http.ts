@@ -12,7 +12,7 @@ import { ProtocolError, StreamExpiredError } from "../hrana/errors";
 import { runCursor, runPipeline } from "../hrana/pipeline";
 import type { Version } from "../hrana/proto";
 import { log } from "../log";
-import { compress, compressor, encodingFor } from "./compression";
+import { compress, compressor, type Encoding, encodingFor } from "./compression";
 import type { WorkerContext } from "./context";
 
 const HRANA_HELLO = "Hello, this is HTTP API v2 (Hrana over HTTP)";
@@ -98,10 +98,6 @@ const dump: Route = {
   async handle(ctx, req, res) {
     ctx.authenticator.fromHeader(req.headers.authorization);
     const chunks = dumpSql(ctx.db.options.path);
-    let gone = false;
-    res.on("close", () => {
-      gone = true;
-    });
     let first = chunks.next();
     // A dump of more than its header is worth compressing (the first piece is the header).
     const encoding = first.done ? undefined : encodingFor(req, COMPRESS_FROM);
@@ -119,8 +115,11 @@ const dump: Route = {
       res.on("close", () => out.destroy());
     }
     try {
-      while (!first.done && !gone) {
-        if (!out.write(first.value) && (await drained(out, res, DUMP_STALL_MS)) === "stalled") {
+      // The only wait is for the client to drain: a client gone shows there, as "closed".
+      while (!first.done) {
+        const waited = out.write(first.value) ? "drained" : await drained(out, res, DUMP_STALL_MS);
+        if (waited === "closed") break;
+        if (waited === "stalled") {
           log("warn", "dump stopped: the client took nothing for too long", {
             stallMs: DUMP_STALL_MS,
           });
@@ -154,6 +153,7 @@ export function drained(
   res: ServerResponse,
   stallMs: number,
 ): Promise<"drained" | "closed" | "stalled"> {
+  if (res.destroyed) return Promise.resolve("closed");
   return new Promise((resolve) => {
     const done = (how: "drained" | "closed" | "stalled") => {
       clearTimeout(timer);
@@ -230,16 +230,19 @@ export function isPassiveRequest(target: string | undefined): boolean {
   return ROUTES[target ?? ""]?.passive === true;
 }
 
+/** An answer whose body is whole; `encoding` when the body is compressed already. */
 function send(
   res: ServerResponse,
   status: number,
   contentType: string | undefined,
-  body: string,
+  body: string | Buffer,
+  encoding?: Encoding,
 ): void {
   if (res.headersSent) return void res.end();
   // sqld allows any origin. Raw header pairs: the cheapest form for node:http.
   const headers = ["Access-Control-Allow-Origin", "*", "Content-Length", Buffer.byteLength(body)];
   if (contentType) headers.push("Content-Type", contentType);
+  if (encoding) headers.push("Content-Encoding", encoding, "Vary", "Accept-Encoding");
   res.writeHead(status, headers as string[]);
   res.end(body);
 }
@@ -255,21 +258,7 @@ async function sendAnswer(
   const encoding = encodingFor(req, body.length);
   const compressing = encoding && compress(body, encoding);
   if (!encoding || !compressing) return send(res, 200, contentType, body);
-  const bytes = await compressing;
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(200, [
-    "Access-Control-Allow-Origin",
-    "*",
-    "Content-Type",
-    contentType,
-    "Content-Encoding",
-    encoding,
-    "Vary",
-    "Accept-Encoding",
-    "Content-Length",
-    String(bytes.length),
-  ]);
-  res.end(bytes);
+  send(res, 200, contentType, await compressing, encoding);
 }
 
 /** Errors as sqld reports them: protocol errors as text, the rest as JSON with a code. */
