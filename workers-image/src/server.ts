@@ -1,5 +1,9 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+} from "node:net";
 import { dirname, join } from "node:path";
 import { httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { parsePublicKeys } from "../../core/jwt";
@@ -14,8 +18,10 @@ import { SQLITE_HEAP_SHARE, STORED_SQL_SHARE, type WorkerConfig } from "./env";
 import { HttpStreams } from "./hrana/http-streams";
 import { StoredSqlBudget } from "./hrana/sql-store";
 import { log } from "./log";
+import { cursorAnswer, errorAnswer, pipelineAnswer } from "./transport/answers";
 import type { WorkerContext } from "./transport/context";
-import { handleHttp, isPassiveRequest } from "./transport/http";
+import { HotPath } from "./transport/hot-path";
+import { answerHeaders, handleHttp, isPassiveRequest } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
 import { UsageFileWriter } from "./usage";
 import { workerVersion } from "./version";
@@ -100,6 +106,18 @@ export async function startWorker(
   let inFlight = 0;
 
   let lastActivity = Date.now();
+  /** A request of use begins; the call returned marks its end. */
+  const useBegins = () => {
+    lastActivity = Date.now();
+    inFlight++;
+    return () => {
+      inFlight--;
+      // Idle time counts from the end of the last use: a statement that ran longer than the
+      // idle timeout (the timer cannot run meanwhile) is not followed by an immediate stop.
+      lastActivity = Date.now();
+      archiver?.poke();
+    };
+  };
   const server = createServer(httpServerOptions(), (req, res) => {
     // Health checks and probes are not use: they must not keep an idle database awake.
     const use = !isPassiveRequest(req.url);
@@ -108,8 +126,6 @@ export async function startWorker(
     if (shuttingDown) res.setHeader("Connection", "close");
     res.on("close", () => {
       inFlight--;
-      // Idle time counts from the end of the last use: a statement that ran longer than the
-      // idle timeout (the timer cannot run meanwhile) is not followed by an immediate stop.
       if (use) lastActivity = Date.now();
       archiver?.poke();
     });
@@ -119,17 +135,38 @@ export async function startWorker(
     if (shuttingDown) return void socket.destroy();
     websockets.handleUpgrade(req, socket, head);
   });
-  const servers = [server];
   refuseTunnels(server);
+  // Hrana POSTs take the hot path; every other request goes to `server` (./transport/hot-path.ts).
+  const hotPath = new HotPath({
+    answer: (route, request) =>
+      (route === "cursor" ? cursorAnswer(ctx, request) : pipelineAnswer(ctx, route, request)).catch(
+        errorAnswer,
+      ),
+    headers: answerHeaders,
+    fallback: server,
+    maxBodyBytes: config.DBFORGE_MAX_BODY_BYTES,
+    headersTimeoutMs: server.headersTimeout,
+    requestTimeoutMs: server.requestTimeout,
+    keepAliveTimeoutMs: server.keepAliveTimeout,
+    onRequest: useBegins,
+  });
+  // allowHalfOpen: a client that ends its side after a request still gets the answer, as from
+  // node:http; noDelay as node:http sets it.
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
+    hotPath.accept(socket),
+  );
+  const listeners: (Server | NetServer)[] = [listener];
+  const servers = [server];
   // sqld's separate WebSocket-only listener.
   if (config.SQLD_HRANA_LISTEN_ADDR) {
     const hrana = createServer(httpServerOptions(), (_req, res) => res.writeHead(404).end());
     hrana.on("upgrade", (req, socket, head) => websockets.handleUpgrade(req, socket, head));
     refuseTunnels(hrana);
     servers.push(hrana);
+    listeners.push(hrana);
     await listen(hrana, config.SQLD_HRANA_LISTEN_ADDR);
   }
-  await listen(server, config.SQLD_HTTP_LISTEN_ADDR);
+  await listen(listener, config.SQLD_HTTP_LISTEN_ADDR);
   // The first request would open the first connection: open it now, while whoever started
   // this worker hands out its address (a cold start is the first request).
   setImmediate(() => db.prewarm());
@@ -153,16 +190,15 @@ export async function startWorker(
   idleTimer?.unref();
 
   return {
-    port: (server.address() as AddressInfo).port,
+    port: (listener.address() as AddressInfo).port,
     async shutdown() {
       if (shuttingDown) return;
       shuttingDown = true;
       clearInterval(idleTimer);
       const deadline = Date.now() + config.DBFORGE_SHUTDOWN_GRACE_MS;
-      for (const s of servers) {
-        s.close();
-        s.closeIdleConnections();
-      }
+      for (const l of listeners) l.close();
+      hotPath.close();
+      for (const s of servers) s.closeIdleConnections();
       await waitUntil(() => inFlight === 0, deadline);
       websockets.closeAll();
       ctx.streams.close();
@@ -171,6 +207,7 @@ export async function startWorker(
       await archiver?.close();
       usageFile.close();
       db.checkpoint();
+      hotPath.closeAll();
       for (const s of servers) s.closeAllConnections();
     },
   };
@@ -190,7 +227,7 @@ function openArchiver(options: WalArchiverOptions): WalArchiver | undefined {
   }
 }
 
-function listen(server: Server, addr: { host: string; port: number }): Promise<void> {
+function listen(server: Server | NetServer, addr: { host: string; port: number }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(addr.port, addr.host, () => {

@@ -6,7 +6,6 @@
  * node:zlib is loaded on the first compressed answer: most workers never send one, and each
  * would keep it in memory (density, bench/density.ts).
  */
-import type { IncomingMessage } from "node:http";
 import type { Transform } from "node:stream";
 import { BROTLI_QUALITY, COMPRESS_FROM, GZIP_LEVEL, negotiate } from "../../../core/compression";
 
@@ -39,10 +38,13 @@ function takeSlot(): (() => void) | undefined {
   };
 }
 
-/** The encoding for an answer to `req` of `size` bytes (at least), if it is worth one. */
-export function encodingFor(req: IncomingMessage, size: number): Encoding | undefined {
+/** The encoding for an answer of `size` bytes (at least), if it is worth one. */
+export function encodingFor(
+  acceptEncoding: string | undefined,
+  size: number,
+): Encoding | undefined {
   if (size < COMPRESS_FROM) return undefined;
-  return negotiate(req.headers["accept-encoding"]);
+  return negotiate(acceptEncoding);
 }
 
 /** `body`, compressed; undefined when no compression slot is free. */

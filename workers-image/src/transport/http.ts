@@ -3,21 +3,22 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname } from "node:path";
 import { pipeline as pipeStreams } from "node:stream/promises";
 import { COMPRESS_FROM } from "../../../core/compression";
-import { AuthError } from "../../../core/jwt";
 import { dumpSql } from "../engine/dump";
 import { snapshotFile } from "../engine/snapshot";
-import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
-import { serialize, serializePipeline } from "../hrana/encode";
-import { ProtocolError, StreamExpiredError } from "../hrana/errors";
-import { runCursor, runPipeline } from "../hrana/pipeline";
 import type { Version } from "../hrana/proto";
 import { log } from "../log";
-import { compress, compressor, type Encoding, encodingFor } from "./compression";
+import {
+  type Answer,
+  cursorAnswer,
+  errorAnswer,
+  type HranaRequest,
+  PayloadTooLarge,
+  pipelineAnswer,
+} from "./answers";
+import { compressor, encodingFor } from "./compression";
 import type { WorkerContext } from "./context";
 
 const HRANA_HELLO = "Hello, this is HTTP API v2 (Hrana over HTTP)";
-
-class PayloadTooLarge extends Error {}
 
 /**
  * The worker's HTTP API, route for route like sqld's (libsql-server/src/http/user/mod.rs):
@@ -42,11 +43,13 @@ export async function handleHttp(
       return void res.end();
     }
     const route = ROUTES[path];
-    if (!route) return send(res, 404, undefined, "");
-    if (route.method !== method) return send(res, 405, "text/plain", "Method Not Allowed");
+    if (!route) return send(res, { status: 404, contentType: undefined, body: "" });
+    if (route.method !== method) {
+      return send(res, { status: 405, contentType: "text/plain", body: "Method Not Allowed" });
+    }
     await route.handle(ctx, req, res);
   } catch (err) {
-    sendError(res, err);
+    send(res, errorAnswer(err));
   }
 }
 
@@ -60,33 +63,19 @@ interface Route {
 const probe: Route = {
   method: "GET",
   passive: true,
-  handle: (_c, _q, res) => send(res, 200, "text/plain", HRANA_HELLO),
+  handle: (_c, _q, res) => send(res, { status: 200, contentType: "text/plain", body: HRANA_HELLO }),
 };
 
 const pipeline = (version: Version): Route => ({
   method: "POST",
-  async handle(ctx, req, res) {
-    const access = ctx.authenticator.fromHeader(req.headers.authorization);
-    const body = decodePipeline(await readJson(req, ctx.maxBodyBytes), version);
-    const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read-only");
-    await sendAnswer(req, res, "application/json", serializePipeline(result));
-  },
+  handle: async (ctx, req, res) =>
+    send(res, await pipelineAnswer(ctx, version, await hranaRequest(req, ctx.maxBodyBytes))),
 });
 
 const cursor: Route = {
   method: "POST",
-  async handle(ctx, req, res) {
-    const access = ctx.authenticator.fromHeader(req.headers.authorization);
-    const body = decodeCursorRequest(await readJson(req, ctx.maxBodyBytes), 3);
-    const { head, entries } = await runCursor(
-      ctx.streams,
-      ctx.limits,
-      body,
-      access === "read-only",
-    );
-    const lines = [serialize(head), ...entries.map((entry) => serialize(entry))];
-    await sendAnswer(req, res, "text/plain", `${lines.join("\n")}\n`);
-  },
+  handle: async (ctx, req, res) =>
+    send(res, await cursorAnswer(ctx, await hranaRequest(req, ctx.maxBodyBytes))),
 };
 
 /**
@@ -100,7 +89,9 @@ const dump: Route = {
     const chunks = dumpSql(ctx.db.options.path);
     let first = chunks.next();
     // A dump of more than its header is worth compressing (the first piece is the header).
-    const encoding = first.done ? undefined : encodingFor(req, COMPRESS_FROM);
+    const encoding = first.done
+      ? undefined
+      : encodingFor(req.headers["accept-encoding"], COMPRESS_FROM);
     const packer = encoding && compressor(encoding);
     res.writeHead(200, {
       "Access-Control-Allow-Origin": "*",
@@ -209,12 +200,13 @@ const ROUTES: Record<string, Route> = {
   "/health": {
     method: "GET",
     passive: true,
-    handle: (ctx, _q, res) => send(res, ctx.isHealthy() ? 200 : 503, undefined, ""),
+    handle: (ctx, _q, res) =>
+      send(res, { status: ctx.isHealthy() ? 200 : 503, contentType: undefined, body: "" }),
   },
   "/version": {
     method: "GET",
     passive: true,
-    handle: (ctx, _q, res) => send(res, 200, undefined, ctx.version),
+    handle: (ctx, _q, res) => send(res, { status: 200, contentType: undefined, body: ctx.version }),
   },
   "/v2": probe,
   "/v3": probe,
@@ -230,63 +222,43 @@ export function isPassiveRequest(target: string | undefined): boolean {
   return ROUTES[target ?? ""]?.passive === true;
 }
 
-/** An answer whose body is whole; `encoding` when the body is compressed already. */
-function send(
-  res: ServerResponse,
-  status: number,
-  contentType: string | undefined,
-  body: string | Buffer,
-  encoding?: Encoding,
-): void {
+/** Writes a whole answer (see ./answers.ts). */
+function send(res: ServerResponse, answer: Answer): void {
   if (res.headersSent) return void res.end();
-  // sqld allows any origin. Raw header pairs: the cheapest form for node:http.
-  const headers = ["Access-Control-Allow-Origin", "*", "Content-Length", Buffer.byteLength(body)];
-  if (contentType) headers.push("Content-Type", contentType);
-  if (encoding) headers.push("Content-Encoding", encoding, "Vary", "Accept-Encoding");
-  res.writeHead(status, headers as string[]);
-  res.end(body);
+  // The rest of the body is never read, so the connection cannot be reused.
+  if (answer.close) res.setHeader("Connection", "close");
+  res.writeHead(answer.status, answerHeaders(answer) as string[]);
+  res.end(answer.body);
 }
 
-/** A 200 answer, compressed when the client accepts it and it is large enough to gain. */
-async function sendAnswer(
-  req: IncomingMessage,
-  res: ServerResponse,
-  contentType: string,
-  body: string,
-): Promise<void> {
-  // body.length ≤ its bytes: a cheap lower bound of the size.
-  const encoding = encodingFor(req, body.length);
-  const compressing = encoding && compress(body, encoding);
-  if (!encoding || !compressing) return send(res, 200, contentType, body);
-  send(res, 200, contentType, await compressing, encoding);
+/**
+ * An answer's headers as raw pairs (the cheapest form for node:http), in the order both front
+ * ends write them. sqld allows any origin.
+ */
+export function answerHeaders(answer: Answer): (string | number)[] {
+  const headers = [
+    "Access-Control-Allow-Origin",
+    "*",
+    "Content-Length",
+    Buffer.byteLength(answer.body),
+  ];
+  if (answer.contentType) headers.push("Content-Type", answer.contentType);
+  if (answer.encoding) headers.push("Content-Encoding", answer.encoding, "Vary", "Accept-Encoding");
+  return headers;
 }
 
-/** Errors as sqld reports them: protocol errors as text, the rest as JSON with a code. */
-function sendError(res: ServerResponse, err: unknown): void {
-  const json = (status: number, code: string, message: string, error = message) =>
-    send(res, status, "application/json", JSON.stringify({ error, message, code }));
-  if (err instanceof ProtocolError) {
-    send(res, 400, "text/plain", err.message);
-  } else if (err instanceof PayloadTooLarge) {
-    // The rest of the body is never read, so the connection cannot be reused.
-    res.setHeader("Connection", "close");
-    send(res, 413, "text/plain", err.message);
-  } else if (err instanceof StreamExpiredError) {
-    json(400, err.code, err.message);
-  } else if (err instanceof AuthError) {
-    const prefix = err.status === 401 ? "Unauthorized" : "Forbidden";
-    json(err.status, err.code, err.message, `${prefix}: \`${err.message}\``);
-  } else {
-    log("error", "internal error", {
-      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-    });
-    json(500, "INTERNAL_ERROR", "Internal server error");
-  }
+/** A Hrana POST's headers and body, the body read up to `maxBytes`. */
+async function hranaRequest(req: IncomingMessage, maxBytes: number): Promise<HranaRequest> {
+  return {
+    authorization: req.headers.authorization,
+    acceptEncoding: req.headers["accept-encoding"],
+    body: await readBody(req, maxBytes),
+  };
 }
 
-function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  if (declared > maxBytes) return Promise.reject(new PayloadTooLarge(maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -295,21 +267,12 @@ function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
       if (size > maxBytes) {
         req.removeAllListeners("data");
         req.pause();
-        reject(tooLarge(maxBytes));
+        reject(new PayloadTooLarge(maxBytes));
       } else chunks.push(chunk);
     });
     req.once("error", reject);
-    req.once("end", () => {
-      try {
-        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-        resolve(JSON.parse(body.toString("utf8")));
-      } catch (err) {
-        reject(ProtocolError.json((err as Error).message));
-      }
-    });
+    req.once("end", () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+    );
   });
-}
-
-function tooLarge(maxBytes: number): PayloadTooLarge {
-  return new PayloadTooLarge(`Request body is larger than the limit of ${maxBytes} bytes`);
 }

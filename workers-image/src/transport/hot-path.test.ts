@@ -1,0 +1,320 @@
+/**
+ * The hot path on real sockets, with a stand-in answer (the request's body echoed) and short
+ * timeouts: framing (split, pipelined, large), hand-off to node:http of everything outside its
+ * subset, timeouts, half-close, backpressure and shutdown. The answers of the real worker, byte
+ * for byte against node:http's, are in ../../test/hot-path.test.ts.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { sleep } from "../../../testkit/wait";
+import type { Answer, HranaRequest } from "./answers";
+import { HotPath, type HotPathOptions, type HotRoute } from "./hot-path";
+
+interface Harness {
+  port: number;
+  path: HotPath;
+  /** Requests begun and ended, as the worker's idle accounting sees them. */
+  counts: { begun: number; ended: number; fallback: number };
+  stop(): Promise<void>;
+}
+
+const open: Harness[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.stop();
+});
+
+async function harness(
+  overrides: Partial<HotPathOptions> = {},
+  answer?: (route: HotRoute, request: HranaRequest) => Promise<Answer>,
+): Promise<Harness> {
+  const counts = { begun: 0, ended: 0, fallback: 0 };
+  const fallback: HttpServer = createHttpServer(
+    { headersTimeout: 400, requestTimeout: 800 },
+    (req, res) => {
+      counts.fallback++;
+      req.resume();
+      req.on("end", () => res.end(`node:${req.method} ${req.url}`));
+    },
+  );
+  const path = new HotPath({
+    answer:
+      answer ??
+      (async (route, request) => ({
+        status: 200,
+        contentType: "text/plain",
+        body: `hot:${route}:${request.authorization ?? "-"}:${request.body.toString()}`,
+      })),
+    headers: (a) => [
+      "Content-Length",
+      Buffer.byteLength(a.body),
+      "Content-Type",
+      a.contentType ?? "",
+    ],
+    fallback,
+    maxBodyBytes: 1 << 20,
+    headersTimeoutMs: 400,
+    requestTimeoutMs: 800,
+    keepAliveTimeoutMs: 600,
+    onRequest: () => {
+      counts.begun++;
+      return () => counts.ended++;
+    },
+    ...overrides,
+  });
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    path.accept(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const h: Harness = {
+    port: (server.address() as AddressInfo).port,
+    path,
+    counts,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      fallback.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  open.push(h);
+  return h;
+}
+
+const post = (body: string, extra = "", target = "/v2/pipeline") =>
+  `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+interface Exchange {
+  /** Everything the server sent. */
+  text: string;
+  /** The server closed the connection (or reset it). */
+  closed: boolean;
+  bodies: string[];
+}
+
+/** Writes `chunks` (`pauseMs` apart), then reads until `responses` answers, a close or `waitMs`. */
+function exchange(
+  port: number,
+  chunks: (string | Buffer)[],
+  { pauseMs = 0, waitMs = 1500, responses = Number.POSITIVE_INFINITY, end = false } = {},
+): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    let settled = false;
+    const finish = (closed: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closed, bodies: bodiesOf(text) });
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    socket.on("connect", async () => {
+      for (const chunk of chunks) {
+        if (socket.destroyed) return;
+        socket.write(chunk);
+        if (pauseMs) await sleep(pauseMs);
+      }
+      if (end) socket.end();
+    });
+    socket.on("data", (d) => {
+      text += d.toString("latin1");
+      if (bodiesOf(text).length >= responses) finish(false);
+    });
+    socket.on("error", () => finish(true));
+    socket.on("close", () => finish(true));
+  });
+}
+
+function bodiesOf(text: string): string[] {
+  const bodies: string[] = [];
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf("\r\n\r\n");
+    if (end < 0) return bodies;
+    const length = Number(/content-length: (\d+)/i.exec(rest.slice(0, end))?.[1] ?? 0);
+    if (rest.length < end + 4 + length) return bodies;
+    bodies.push(rest.slice(end + 4, end + 4 + length));
+    rest = rest.slice(end + 4 + length);
+  }
+}
+
+describe("hot path: framing", () => {
+  it("answers a request however its bytes are split, and pipelined requests in order", async () => {
+    const h = await harness();
+    const one = post('{"n":1}', "Authorization: Bearer t\r\n");
+    const bytes = await exchange(h.port, [...one], { responses: 1 });
+    expect(bytes.bodies).toEqual(['hot:2:Bearer t:{"n":1}']);
+    expect(bytes.text).toMatch(/\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\n\r\n/);
+    const many = Array.from({ length: 50 }, (_, i) =>
+      post(`{"n":${i}}`, "", i % 2 ? "/v3/pipeline" : "/v3/cursor"),
+    );
+    // All in one write, and again cut at odd places.
+    const joined = many.join("");
+    const cuts = [joined.slice(0, 7), joined.slice(7, 1001), joined.slice(1001)];
+    for (const chunks of [[joined], cuts]) {
+      const got = await exchange(h.port, chunks, { responses: 50 });
+      expect(got.bodies).toEqual(many.map((_, i) => `hot:${i % 2 ? 3 : "cursor"}:-:{"n":${i}}`));
+    }
+    expect(h.counts.begun).toBe(101);
+    expect(h.counts.ended).toBe(101);
+  });
+
+  it("reads a body of many chunks, up to the body limit", async () => {
+    const h = await harness();
+    const big = "x".repeat(700_000);
+    const got = await exchange(h.port, [post(big)], { responses: 1 });
+    expect(got.bodies[0]?.length).toBe("hot:2:-:".length + big.length);
+  });
+});
+
+describe("hot path: what it does not take goes to node:http, bytes included", () => {
+  const cases: [string, string][] = [
+    ["a GET", "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"],
+    ["a query string", post("{}", "", "/v2/pipeline?x=1")],
+    ["HTTP/1.0", post("{}").replace("HTTP/1.1", "HTTP/1.0")],
+    ["no Host", "POST /v2/pipeline HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"],
+    ["two Hosts", post("{}", "Host: y\r\n")],
+    ["Connection: close", post("{}", "Connection: close\r\n")],
+    ["Expect", post("{}", "Expect: 100-continue\r\n")],
+    ["an upgrade", post("{}", "Upgrade: websocket\r\nConnection: Upgrade\r\n")],
+    ["two Authorizations", post("{}", "Authorization: a\r\nAuthorization: b\r\n")],
+    ["a body over the limit", post("x".repeat((1 << 20) + 1))],
+  ];
+  for (const [name, request] of cases) {
+    it(name, async () => {
+      const h = await harness();
+      const got = await exchange(h.port, [request], { responses: 1 });
+      expect(got.text).toMatch(/^HTTP\/1\.1 /);
+      expect(got.bodies[0] ?? "").not.toMatch(/^hot:/);
+      expect(h.counts.begun).toBe(0);
+    });
+  }
+
+  // Inputs whose framing parsers have disagreed on (request smuggling): node:http refuses
+  // them, and so they must never be framed by the hot path.
+  const refused: [string, string][] = [
+    ["chunked and Content-Length", post("0\r\n\r\n", "Transfer-Encoding: chunked\r\n")],
+    ["two Content-Lengths", post("{}", "Content-Length: 2\r\n")],
+    [
+      "a Content-Length with a sign",
+      "POST /v2/pipeline HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}",
+    ],
+    ["a folded header", post("{}", "X-A: 1\r\n  folded\r\n")],
+    ["a bare LF", "POST /v2/pipeline HTTP/1.1\nHost: x\r\nContent-Length: 2\r\n\r\n{}"],
+    ["a space before the colon", post("{}", "Content-Length : 2\r\n")],
+    ["a NUL in a value", post("{}", "X-A: a\0b\r\n")],
+  ];
+  for (const [name, request] of refused) {
+    it(`${name}: node:http's 400`, async () => {
+      const h = await harness();
+      const got = await exchange(h.port, [request], { responses: 1 });
+      expect(got.text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(h.counts.begun + h.counts.fallback).toBe(0);
+    });
+  }
+
+  it("a connection handed over mid-way keeps its order", async () => {
+    const h = await harness();
+    const got = await exchange(
+      h.port,
+      [post('"a"') + "GET /x HTTP/1.1\r\nHost: x\r\n\r\n" + post('"b"')],
+      { responses: 3 },
+    );
+    expect(got.bodies).toEqual(['hot:2:-:"a"', "node:GET /x", "node:POST /v2/pipeline"]);
+  });
+});
+
+describe("hot path: time and ends", () => {
+  it("408 for a head or a body that does not arrive in time, as node:http", async () => {
+    const h = await harness();
+    const head = post("{}").slice(0, 20);
+    const slowHead = await exchange(h.port, [head], { waitMs: 3000 });
+    expect(slowHead.text).toBe("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+    expect(slowHead.closed).toBe(true);
+    // The head in time, the body trickling past the request timeout.
+    const request = post('{"long":"body"}');
+    const trickle = [...request.slice(-12)].map(String);
+    const slowBody = await exchange(h.port, [request.slice(0, -12), ...trickle], {
+      pauseMs: 150,
+      waitMs: 4000,
+    });
+    expect(slowBody.text).toMatch(/408 Request Timeout/);
+    // A silent connection too.
+    const silent = await exchange(h.port, [], { waitMs: 3000 });
+    expect(silent.text).toMatch(/408 Request Timeout/);
+    expect(h.counts.begun).toBe(1);
+    expect(h.counts.ended).toBe(1);
+  });
+
+  it("an idle connection closes after the keep-alive timeout, not before", async () => {
+    const h = await harness();
+    const started = Date.now();
+    const got = await exchange(h.port, [post("{}")], { waitMs: 4000 });
+    expect(got.bodies).toHaveLength(1);
+    expect(got.closed).toBe(true);
+    expect(got.text).not.toMatch(/408/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
+  it("a client that ends its side gets its answers, then the end; a cut request gets 400", async () => {
+    const h = await harness();
+    const whole = await exchange(h.port, [post('"a"') + post('"b"')], { end: true });
+    expect(whole.bodies).toEqual(['hot:2:-:"a"', 'hot:2:-:"b"']);
+    expect(whole.closed).toBe(true);
+    const cut = await exchange(h.port, [post('{"a":1}').slice(0, -3)], { end: true });
+    expect(cut.text).toBe("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  });
+
+  it("stops reading from a client that does not read its answers", async () => {
+    const h = await harness({}, async () => ({
+      status: 200,
+      contentType: "text/plain",
+      body: "y".repeat(64 * 1024),
+    }));
+    const socket = connect(h.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.pause();
+    const request = post("{}");
+    const total = 2000;
+    socket.write(request.repeat(total));
+    await sleep(1000);
+    // Answers of 64 KiB fill the socket's buffers after a few: the rest is not even read.
+    expect(h.counts.begun).toBeLessThan(total / 4);
+    let received = 0;
+    socket.on("data", (d: Buffer) => {
+      received += d.length;
+    });
+    socket.resume();
+    const deadline = Date.now() + 20_000;
+    while (h.counts.ended < total && Date.now() < deadline) await sleep(50);
+    expect(h.counts.ended).toBe(total);
+    socket.destroy();
+    expect(received).toBeGreaterThan(0);
+  });
+
+  it("on close: idle connections end at once, a busy one after its answer, which says so", async () => {
+    let release = () => {};
+    const h = await harness({}, async () => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return { status: 200, contentType: "text/plain", body: "late" };
+    });
+    const idle = connect(h.port, "127.0.0.1");
+    const idleClosed = new Promise((resolve) => idle.once("close", resolve));
+    const busy = exchange(h.port, [post("{}")], { waitMs: 3000 });
+    while (h.counts.begun < 1) await sleep(10);
+    h.path.close();
+    await idleClosed;
+    release();
+    const got = await busy;
+    expect(got.bodies).toEqual(["late"]);
+    expect(got.text).toMatch(/\r\nConnection: close\r\n\r\n/);
+    expect(got.text).not.toMatch(/Keep-Alive/);
+    expect(got.closed).toBe(true);
+  });
+});
