@@ -147,3 +147,32 @@ test("every way a stream ends gives its stored SQL back to the worker's budget",
   await settle();
   expect(storedSql.usedBytes).toBe(0);
 });
+
+test("batons: each good once; an expired stream's says so; forged and out-of-range ones are invalid", () => {
+  const streams = new HttpStreams(db, { ...options, maxStreams: 4 });
+  const message = (baton: string) => {
+    try {
+      streams.release(streams.acquire(baton));
+      return "accepted";
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const first = streams.release(streams.acquire(undefined)) as string;
+  const second = streams.release(streams.acquire(first)) as string;
+  expect(message(first)).toMatch(/already been used/);
+  // More streams than the limit: the first (unused the longest) expires, with a tombstone.
+  const others = Array.from({ length: 4 }, () => streams.release(streams.acquire(undefined)));
+  expect(message(second)).toBe("The stream has expired due to inactivity");
+  // Its id with another secret, and ids and sequences past 2^53 (never given out).
+  const bytes = Buffer.from(second, "base64url");
+  bytes[31] = (bytes[31] as number) ^ 1;
+  expect(message(bytes.toString("base64url"))).toMatch(/invalid baton/);
+  for (const at of [0, 8]) {
+    const huge = Buffer.from(others[3] as string, "base64url");
+    huge.fill(0xff, at, at + 8);
+    expect(message(huge.toString("base64url"))).toMatch(/invalid baton/);
+  }
+  expect(message(others[3] as string)).toBe("accepted");
+  streams.close();
+});

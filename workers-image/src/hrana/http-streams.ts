@@ -7,7 +7,7 @@ import { HranaStream } from "./stream";
 interface Entry {
   stream: HranaStream;
   /** Sequence number the next baton must carry: a baton is good for exactly one request. */
-  seq: bigint;
+  seq: number;
   /** The random part of the baton handed out last. */
   secret: Buffer;
   inUse: boolean;
@@ -33,7 +33,7 @@ export interface HttpStreamsOptions {
 /** A stream taken by one HTTP request; give it back with `release`. */
 export interface StreamLease {
   /** Undefined for a new stream: it is registered only if it is still open at `release`. */
-  readonly id: bigint | undefined;
+  readonly id: number | undefined;
   readonly stream: HranaStream;
 }
 
@@ -47,16 +47,19 @@ const TOMBSTONES_PER_STREAM = 16;
  * HMAC instead; random bytes from a pool cost a tenth of an HMAC per request.)
  */
 export class HttpStreams {
-  /** Open streams, oldest first. */
-  private readonly entries = new Map<bigint, Entry>();
+  /**
+   * Open streams, oldest first. Ids and sequence numbers are numbers, not bigints: a Map hashes
+   * a bigint key anew on every lookup, and 2^53 requests are centuries of any load.
+   */
+  private readonly entries = new Map<number, Entry>();
   /** Expired streams, whose batons answer STREAM_EXPIRED for a while. */
   private readonly tombstones: Tombstones;
-  private lastId = 0n;
+  private lastId = 0;
   /**
    * Stream ids, oldest first, for expireOneUnused (walking the Map from its start instead gets
    * slower and slower: deleted entries stay in it as holes until it is rebuilt).
    */
-  private order: bigint[] = [];
+  private order: number[] = [];
   private orderHead = 0;
   private readonly sweeper: NodeJS.Timeout;
   private readonly random = new RandomPool();
@@ -115,7 +118,7 @@ export class HttpStreams {
     if (this.entries.size >= this.options.maxStreams) this.expireOneUnused();
     // The baton's secret makes it unguessable, so ids need not be: a counter is enough.
     const id = ++this.lastId;
-    const entry: Entry = { stream, seq: 0n, secret: EMPTY, inUse: false, deadline: 0 };
+    const entry: Entry = { stream, seq: 0, secret: EMPTY, inUse: false, deadline: 0 };
     this.entries.set(id, entry);
     this.order.push(id);
     // Streams closed by a later request leave their ids behind: drop them once they
@@ -124,9 +127,9 @@ export class HttpStreams {
     return this.nextBaton(id, entry);
   }
 
-  private nextBaton(id: bigint, entry: Entry): string {
+  private nextBaton(id: number, entry: Entry): string {
     entry.inUse = false;
-    entry.seq = BigInt.asUintN(64, entry.seq + 1n);
+    entry.seq++;
     entry.secret = this.random.take(SECRET_BYTES);
     entry.deadline = Date.now() + this.options.idleTimeoutMs;
     return encodeBaton(id, entry.seq, entry.secret);
@@ -159,7 +162,7 @@ export class HttpStreams {
   }
 
   /** Closes a stream; its baton answers STREAM_EXPIRED for a while. */
-  private expire(id: bigint, entry: Entry, now = Date.now()): void {
+  private expire(id: number, entry: Entry, now = Date.now()): void {
     entry.stream.close();
     this.entries.delete(id);
     this.tombstones.add(id, entry.secret, now + this.options.tombstoneMs);
@@ -169,7 +172,7 @@ export class HttpStreams {
   private expireOneUnused(): void {
     // Streams in use or holding a transaction go to the back; each is looked at once at most.
     for (let looked = this.order.length - this.orderHead; looked > 0; looked--) {
-      const id = this.order[this.orderHead++] as bigint;
+      const id = this.order[this.orderHead++] as number;
       const entry = this.entries.get(id);
       if (!entry) continue;
       if (entry.inUse || entry.stream.holdsConnection) {
@@ -196,22 +199,35 @@ const SECRET_BYTES = 16;
 const BATON_BYTES = 16 + SECRET_BYTES;
 const EMPTY = Buffer.alloc(0);
 
-function encodeBaton(id: bigint, seq: bigint, secret: Buffer): string {
+/** Ids and sequence numbers travel as 8 bytes, big-endian, as they always have. */
+function encodeBaton(id: number, seq: number, secret: Buffer): string {
   const bytes = Buffer.allocUnsafe(BATON_BYTES);
-  bytes.writeBigUInt64BE(id, 0);
-  bytes.writeBigUInt64BE(seq, 8);
+  writeUint64(bytes, id, 0);
+  writeUint64(bytes, seq, 8);
   secret.copy(bytes, 16);
   return bytes.toString("base64url");
 }
 
-function decodeBaton(baton: string): { id: bigint; seq: bigint; secret: Buffer } {
+function decodeBaton(baton: string): { id: number; seq: number; secret: Buffer } {
   const bytes = Buffer.from(baton, "base64url");
   if (bytes.length !== BATON_BYTES) throw new ProtocolError("Received an invalid baton");
-  return {
-    id: bytes.readBigUInt64BE(0),
-    seq: bytes.readBigUInt64BE(8),
-    secret: bytes.subarray(16),
-  };
+  const id = readUint64(bytes, 0);
+  const seq = readUint64(bytes, 8);
+  // Past 2^53 no stream or baton was ever given out: as invalid as any unknown one.
+  if (id < 0 || seq < 0) throw new ProtocolError("Received an invalid baton");
+  return { id, seq, secret: bytes.subarray(16) };
+}
+
+function writeUint64(bytes: Buffer, value: number, at: number): void {
+  bytes.writeUInt32BE(Math.floor(value / 2 ** 32), at);
+  bytes.writeUInt32BE(value >>> 0, at + 4);
+}
+
+/** The 8 bytes at `at` as a number; -1 beyond Number.MAX_SAFE_INTEGER (never given out). */
+function readUint64(bytes: Buffer, at: number): number {
+  const high = bytes.readUInt32BE(at);
+  if (high >= 2 ** 21) return -1;
+  return high * 2 ** 32 + bytes.readUInt32BE(at + 4);
 }
 
 function sameSecret(expected: Buffer, given: Buffer): boolean {
@@ -219,29 +235,37 @@ function sameSecret(expected: Buffer, given: Buffer): boolean {
 }
 
 /**
- * Expired streams' last secrets (as latin1 strings, lighter than Buffers: there may be tens of
- * thousands), kept in two generations of at most capacity/2 each: when the newer is full the
- * older is dropped whole. No walk over the entries, and memory stays bounded.
+ * Expired streams' last secrets, for STREAM_EXPIRED: a ring of `capacity` slots indexed by
+ * stream id, in typed arrays. No object per tombstone (tens of thousands of them, each living
+ * minutes, made old-generation garbage at the request rate of clients that never close their
+ * streams), memory bounded, and the arrays made on the first expiry only.
  */
 class Tombstones {
-  private newer = new Map<bigint, { secret: string; forgetAt: number }>();
-  private older = new Map<bigint, { secret: string; forgetAt: number }>();
+  private ids: Float64Array | undefined;
+  private forgetAt: Float64Array | undefined;
+  private secrets: Buffer | undefined;
 
   constructor(private readonly capacity: number) {}
 
-  add(id: bigint, secret: Buffer, forgetAt: number): void {
-    if (this.newer.size >= this.capacity / 2) {
-      this.older = this.newer;
-      this.newer = new Map();
-    }
-    this.newer.set(id, { secret: secret.toString("latin1"), forgetAt });
+  add(id: number, secret: Buffer, forgetAt: number): void {
+    if (secret.length !== SECRET_BYTES) return;
+    this.ids ??= new Float64Array(this.capacity);
+    this.forgetAt ??= new Float64Array(this.capacity);
+    this.secrets ??= Buffer.alloc(this.capacity * SECRET_BYTES);
+    const slot = id % this.capacity;
+    // A newer stream's tombstone takes the slot of one `capacity` ids older.
+    this.ids[slot] = id;
+    this.forgetAt[slot] = forgetAt;
+    secret.copy(this.secrets, slot * SECRET_BYTES);
   }
 
   /** Whether `secret` is the last secret of the expired stream `id`, not yet forgotten. */
-  holds(id: bigint, secret: Buffer): boolean {
-    const tombstone = this.newer.get(id) ?? this.older.get(id);
-    if (!tombstone || Date.now() >= tombstone.forgetAt) return false;
-    return sameSecret(Buffer.from(tombstone.secret, "latin1"), secret);
+  holds(id: number, secret: Buffer): boolean {
+    if (!this.ids || !this.forgetAt || !this.secrets || id <= 0) return false;
+    const slot = id % this.capacity;
+    if (this.ids[slot] !== id || Date.now() >= (this.forgetAt[slot] as number)) return false;
+    const at = slot * SECRET_BYTES;
+    return sameSecret(this.secrets.subarray(at, at + SECRET_BYTES), secret);
   }
 }
 

@@ -54,7 +54,8 @@ export class StoredSqlBudget {
  * store calls clear() when its scope ends, or the budget stays taken.
  */
 export class SqlStore {
-  private readonly texts = new Map<number, string>();
+  /** Made on the first text: most streams store none, and every HTTP request makes a stream. */
+  private texts: Map<number, string> | undefined;
 
   constructor(
     private readonly budget: StoredSqlBudget,
@@ -63,6 +64,7 @@ export class SqlStore {
   ) {}
 
   store(id: number, sql: string): void {
+    this.texts ??= new Map();
     if (this.texts.has(id)) throw new ProtocolError(`SQL text ${id} already exists`);
     if (this.texts.size >= this.maxCount) {
       throw new ResponseError(
@@ -83,21 +85,22 @@ export class SqlStore {
 
   /** Closing an unknown id is not an error. */
   close(id: number): void {
-    const sql = this.texts.get(id);
+    const sql = this.texts?.get(id);
     if (sql === undefined) return;
-    this.texts.delete(id);
+    this.texts?.delete(id);
     this.budget.give(costOf(sql));
   }
 
   /** Forgets every text (the stream or socket is gone) and gives their budget back. */
   clear(): void {
+    if (!this.texts) return;
     for (const sql of this.texts.values()) this.budget.give(costOf(sql));
-    this.texts.clear();
+    this.texts = undefined;
   }
 
   resolve(source: SqlSource): string {
     if ("sql" in source) return source.sql;
-    const sql = this.texts.get(source.sqlId);
+    const sql = this.texts?.get(source.sqlId);
     if (sql === undefined) throw new ProtocolError(`SQL text ${source.sqlId} not found`);
     return sql;
   }

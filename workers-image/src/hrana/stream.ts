@@ -210,10 +210,13 @@ export class HranaStream {
     this.closed = true;
     // Requests still queued fail on `closed` before they could resolve a text.
     if (this.ownsStore) this.store.clear();
-    void this.queue.then(() => {
+    const release = () => {
       if (this.conn) this.db.release(this.conn);
       this.conn = undefined;
-    });
+    };
+    // Nothing in flight (an idle stream expiring): no request to wait for.
+    if (this.pending === 0) release();
+    else void this.queue.then(release);
   }
 
   private connection(): Connection {
