@@ -1,6 +1,7 @@
 import { toApiError } from "../../core/app";
 import { bearerFromHeader } from "../../core/bearer";
 import { ApiError } from "../../core/errors";
+import { prometheusText } from "../../core/prometheus";
 import { problem } from "../dispatch";
 import { ControlPlaneClient } from "../lib/control-plane-client";
 import { metricsRoute } from "../system/metrics-route";
@@ -39,7 +40,7 @@ export function metricsEndpoint(
         if (allowed.size > 1000) allowed.clear();
         allowed.set(bearer, Date.now() + WHOAMI_CACHE_MS);
       }
-      const body = await observability.registry.metrics();
+      const body = await prometheusText(observability.registry);
       return new Response(request.method === "HEAD" ? null : body, {
         headers: { "Content-Type": observability.registry.contentType },
       });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CONTROL_PLANE_API } from "../../../core/control-plane-api";
 import { bearerSecurity, problems } from "../../../core/openapi";
+import { prometheusText } from "../../../core/prometheus";
 import { authorize, type ControlPlaneApp } from "./context";
 
 export const route = createRoute({
@@ -20,6 +21,6 @@ export function register(app: ControlPlaneApp): void {
   app.openapi(route, async (c) => {
     authorize(c, "metrics:read");
     const registry = c.get("metrics").registry;
-    return c.text(await registry.metrics(), 200, { "Content-Type": registry.contentType });
+    return c.text(await prometheusText(registry), 200, { "Content-Type": registry.contentType });
   });
 }

@@ -30,7 +30,7 @@ async function harness(
 ): Promise<Harness> {
   const counts = { begun: 0, ended: 0, fallback: 0 };
   const fallback: HttpServer = createHttpServer(
-    { headersTimeout: 400, requestTimeout: 800 },
+    { headersTimeout: 400, requestTimeout: 800, connectionsCheckingInterval: 200 },
     (req, res) => {
       counts.fallback++;
       req.resume();
@@ -216,6 +216,16 @@ describe("hot path: what it does not take goes to node:http, bytes included", ()
       expect(h.counts.begun + h.counts.fallback).toBe(0);
     });
   }
+
+  it("node:http keeps its own timeouts on the connections it is handed", async () => {
+    const h = await harness();
+    // Node starts them on 'listening', which a server that only gets connections never has.
+    // The head is whole (so handed over), the body never comes: node:http's request timeout.
+    const request = "POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+    const slow = await exchange(h.port, [request], { waitMs: 3000 });
+    expect(slow.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(h.counts.begun).toBe(0);
+  });
 
   it("a connection handed over mid-way keeps its order", async () => {
     const h = await harness();

@@ -249,7 +249,11 @@ class HotConnection {
       acceptEncoding: head.acceptEncoding,
       body,
     };
-    void this.path.options.answer(head.route, request).then((answer) => this.write(answer));
+    void this.path.options
+      .answer(head.route, request)
+      .then((answer) => this.write(answer))
+      // Nothing here is expected to throw; if it did, this connection ends, not the process.
+      .catch(() => this.socket.destroy());
   }
 
   private write(answer: Answer): void {
