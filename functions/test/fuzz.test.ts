@@ -45,7 +45,8 @@ const PLAN = {
   "miniflare-ws": 100,
   "control-plane": 300,
   "control-plane-upgrade": 50,
-  worker: 300,
+  // The worker frames its Hrana POSTs itself (its hot path) and hands the rest to node:http.
+  worker: 1_000,
   "worker-upgrade": 100,
   "worker-ws": 50,
 } as const;
