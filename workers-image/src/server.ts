@@ -21,7 +21,7 @@ import { log } from "./log";
 import { cursorAnswer, errorAnswer, pipelineAnswer } from "./transport/answers";
 import type { WorkerContext } from "./transport/context";
 import { HotPath } from "./transport/hot-path";
-import { answerHeaders, handleHttp, isPassiveRequest } from "./transport/http";
+import { handleHttp, isPassiveRequest } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
 import { UsageFileWriter } from "./usage";
 import { workerVersion } from "./version";
@@ -106,29 +106,25 @@ export async function startWorker(
   let inFlight = 0;
 
   let lastActivity = Date.now();
-  /** A request of use begins; the call returned marks its end. */
-  const useBegins = () => {
-    lastActivity = Date.now();
+  /**
+   * A request begins; the call returned marks its end. Health checks and probes are not use:
+   * they must not keep an idle database awake.
+   */
+  const requestBegins = (use: boolean) => {
+    if (use) lastActivity = Date.now();
     inFlight++;
     return () => {
       inFlight--;
       // Idle time counts from the end of the last use: a statement that ran longer than the
       // idle timeout (the timer cannot run meanwhile) is not followed by an immediate stop.
-      lastActivity = Date.now();
+      if (use) lastActivity = Date.now();
       archiver?.poke();
     };
   };
   const server = createServer(httpServerOptions(), (req, res) => {
-    // Health checks and probes are not use: they must not keep an idle database awake.
-    const use = !isPassiveRequest(req.url);
-    if (use) lastActivity = Date.now();
-    inFlight++;
+    const done = requestBegins(!isPassiveRequest(req.url));
     if (shuttingDown) res.setHeader("Connection", "close");
-    res.on("close", () => {
-      inFlight--;
-      if (use) lastActivity = Date.now();
-      archiver?.poke();
-    });
+    res.on("close", done);
     void handleHttp(ctx, req, res);
   });
   server.on("upgrade", (req, socket, head) => {
@@ -142,13 +138,13 @@ export async function startWorker(
       (route === "cursor" ? cursorAnswer(ctx, request) : pipelineAnswer(ctx, route, request)).catch(
         errorAnswer,
       ),
-    headers: answerHeaders,
+    authenticate: (authorization) => ctx.authenticator.fromHeader(authorization),
     fallback: server,
     maxBodyBytes: config.DBFORGE_MAX_BODY_BYTES,
     headersTimeoutMs: server.headersTimeout,
     requestTimeoutMs: server.requestTimeout,
     keepAliveTimeoutMs: server.keepAliveTimeout,
-    onRequest: useBegins,
+    onRequest: () => requestBegins(true),
   });
   // allowHalfOpen: a client that ends its side after a request still gets the answer, as from
   // node:http; noDelay as node:http sets it.

@@ -3,7 +3,7 @@
  * HTTP front ends (node:http in ./http.ts, the keep-alive hot path in ./hot-path.ts) compute
  * them here and only write them, so the two cannot answer the same request differently.
  */
-import { AuthError } from "../../../core/jwt";
+import { type Access, AuthError } from "../../../core/jwt";
 import { decodeCursorRequest, decodePipeline } from "../hrana/decode";
 import { serialize, serializePipeline } from "../hrana/encode";
 import { ProtocolError, StreamExpiredError } from "../hrana/errors";
@@ -23,9 +23,13 @@ export interface Answer {
   close?: boolean;
 }
 
-/** What a Hrana POST carries that the answer depends on. */
+/**
+ * What a Hrana POST carries that the answer depends on. Its credentials are checked before its
+ * body is read (an unauthenticated client must not make the worker hold a body), so the
+ * answer gets the access they give.
+ */
 export interface HranaRequest {
-  authorization: string | undefined;
+  access: Access;
   acceptEncoding: string | undefined;
   /** The whole body, already bounded by the worker's body limit. */
   body: Buffer;
@@ -43,17 +47,17 @@ export async function pipelineAnswer(
   version: Version,
   request: HranaRequest,
 ): Promise<Answer> {
-  const access = ctx.authenticator.fromHeader(request.authorization);
   const body = decodePipeline(parseJson(request.body), version);
-  const result = await runPipeline(ctx.streams, ctx.limits, body, access === "read-only");
+  const readOnly = request.access === "read-only";
+  const result = await runPipeline(ctx.streams, ctx.limits, body, readOnly);
   return okAnswer(request, "application/json", serializePipeline(result));
 }
 
 /** POST /v3/cursor: the cursor's head and entries, a JSON text per line. */
 export async function cursorAnswer(ctx: WorkerContext, request: HranaRequest): Promise<Answer> {
-  const access = ctx.authenticator.fromHeader(request.authorization);
   const body = decodeCursorRequest(parseJson(request.body), 3);
-  const { head, entries } = await runCursor(ctx.streams, ctx.limits, body, access === "read-only");
+  const readOnly = request.access === "read-only";
+  const { head, entries } = await runCursor(ctx.streams, ctx.limits, body, readOnly);
   const lines = [serialize(head), ...entries.map((entry) => serialize(entry))];
   return okAnswer(request, "text/plain", `${lines.join("\n")}\n`);
 }
@@ -89,6 +93,22 @@ export function errorAnswer(err: unknown): Answer {
     error: err instanceof Error ? (err.stack ?? err.message) : String(err),
   });
   return json(500, "INTERNAL_ERROR", "Internal server error");
+}
+
+/**
+ * An answer's headers as raw pairs (the cheapest form for node:http), in the order both front
+ * ends write them. sqld allows any origin.
+ */
+export function answerHeaders(answer: Answer): (string | number)[] {
+  const headers = [
+    "Access-Control-Allow-Origin",
+    "*",
+    "Content-Length",
+    Buffer.byteLength(answer.body),
+  ];
+  if (answer.contentType) headers.push("Content-Type", answer.contentType);
+  if (answer.encoding) headers.push("Content-Encoding", answer.encoding, "Vary", "Accept-Encoding");
+  return headers;
 }
 
 function parseJson(body: Buffer): unknown {

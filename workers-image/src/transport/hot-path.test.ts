@@ -7,6 +7,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { AuthError } from "../../../core/jwt";
 import { sleep } from "../../../testkit/wait";
 import type { Answer, HranaRequest } from "./answers";
 import { HotPath, type HotPathOptions, type HotRoute } from "./hot-path";
@@ -15,7 +16,7 @@ interface Harness {
   port: number;
   path: HotPath;
   /** Requests begun and ended, as the worker's idle accounting sees them. */
-  counts: { begun: number; ended: number; fallback: number };
+  counts: { begun: number; ended: number; fallback: number; answered: number };
   stop(): Promise<void>;
 }
 
@@ -28,7 +29,7 @@ async function harness(
   overrides: Partial<HotPathOptions> = {},
   answer?: (route: HotRoute, request: HranaRequest) => Promise<Answer>,
 ): Promise<Harness> {
-  const counts = { begun: 0, ended: 0, fallback: 0 };
+  const counts = { begun: 0, ended: 0, fallback: 0, answered: 0 };
   const fallback: HttpServer = createHttpServer(
     { headersTimeout: 400, requestTimeout: 800, connectionsCheckingInterval: 200 },
     (req, res) => {
@@ -40,17 +41,18 @@ async function harness(
   const path = new HotPath({
     answer:
       answer ??
-      (async (route, request) => ({
-        status: 200,
-        contentType: "text/plain",
-        body: `hot:${route}:${request.authorization ?? "-"}:${request.body.toString()}`,
-      })),
-    headers: (a) => [
-      "Content-Length",
-      Buffer.byteLength(a.body),
-      "Content-Type",
-      a.contentType ?? "",
-    ],
+      (async (route, request) => {
+        counts.answered++;
+        return {
+          status: 200,
+          contentType: "text/plain",
+          body: `hot:${route}:${request.access}:${request.body.toString()}`,
+        };
+      }),
+    authenticate: (authorization) => {
+      if (authorization === "Bearer bad") throw new AuthError("AUTH_JWT_INVALID", "bad token");
+      return authorization === "Bearer ro" ? "read-only" : "full-access";
+    },
     fallback,
     maxBodyBytes: 1 << 20,
     headersTimeoutMs: 400,
@@ -145,9 +147,9 @@ function bodiesOf(text: string): string[] {
 describe("hot path: framing", () => {
   it("answers a request however its bytes are split, and pipelined requests in order", async () => {
     const h = await harness();
-    const one = post('{"n":1}', "Authorization: Bearer t\r\n");
+    const one = post('{"n":1}', "Authorization: Bearer ro\r\n");
     const bytes = await exchange(h.port, [...one], { responses: 1 });
-    expect(bytes.bodies).toEqual(['hot:2:Bearer t:{"n":1}']);
+    expect(bytes.bodies).toEqual(['hot:2:read-only:{"n":1}']);
     expect(bytes.text).toMatch(/\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\n\r\n/);
     const many = Array.from({ length: 50 }, (_, i) =>
       post(`{"n":${i}}`, "", i % 2 ? "/v3/pipeline" : "/v3/cursor"),
@@ -157,17 +159,38 @@ describe("hot path: framing", () => {
     const cuts = [joined.slice(0, 7), joined.slice(7, 1001), joined.slice(1001)];
     for (const chunks of [[joined], cuts]) {
       const got = await exchange(h.port, chunks, { responses: 50 });
-      expect(got.bodies).toEqual(many.map((_, i) => `hot:${i % 2 ? 3 : "cursor"}:-:{"n":${i}}`));
+      expect(got.bodies).toEqual(
+        many.map((_, i) => `hot:${i % 2 ? 3 : "cursor"}:full-access:{"n":${i}}`),
+      );
     }
     expect(h.counts.begun).toBe(101);
     expect(h.counts.ended).toBe(101);
+  });
+
+  it("refuses bad credentials before it keeps a body, and frames what follows", async () => {
+    const h = await harness();
+    const big = "x".repeat(900_000);
+    const refused = post(big, "Authorization: Bearer bad\r\n");
+    // In pieces, the next request's start in the refused body's last piece.
+    const bytes = refused + post('"next"');
+    const cuts = [
+      bytes.slice(0, 100),
+      bytes.slice(100, 500_000),
+      bytes.slice(500_000, -20),
+      bytes.slice(-20),
+    ];
+    const got = await exchange(h.port, cuts, { responses: 2 });
+    expect(got.text).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    expect(JSON.parse(got.bodies[0] ?? "")).toMatchObject({ code: "AUTH_JWT_INVALID" });
+    expect(got.bodies[1]).toBe('hot:2:full-access:"next"');
+    expect(h.counts.answered).toBe(1);
   });
 
   it("reads a body of many chunks, up to the body limit", async () => {
     const h = await harness();
     const big = "x".repeat(700_000);
     const got = await exchange(h.port, [post(big)], { responses: 1 });
-    expect(got.bodies[0]?.length).toBe("hot:2:-:".length + big.length);
+    expect(got.bodies[0]?.length).toBe("hot:2:full-access:".length + big.length);
   });
 });
 
@@ -234,7 +257,7 @@ describe("hot path: what it does not take goes to node:http, bytes included", ()
       [post('"a"') + "GET /x HTTP/1.1\r\nHost: x\r\n\r\n" + post('"b"')],
       { responses: 3 },
     );
-    expect(got.bodies).toEqual(['hot:2:-:"a"', "node:GET /x", "node:POST /v2/pipeline"]);
+    expect(got.bodies).toEqual(['hot:2:full-access:"a"', "node:GET /x", "node:POST /v2/pipeline"]);
   });
 });
 
@@ -273,7 +296,7 @@ describe("hot path: time and ends", () => {
   it("a client that ends its side gets its answers, then the end; a cut request gets 400", async () => {
     const h = await harness();
     const whole = await exchange(h.port, [post('"a"') + post('"b"')], { end: true });
-    expect(whole.bodies).toEqual(['hot:2:-:"a"', 'hot:2:-:"b"']);
+    expect(whole.bodies).toEqual(['hot:2:full-access:"a"', 'hot:2:full-access:"b"']);
     expect(whole.closed).toBe(true);
     const cut = await exchange(h.port, [post('{"a":1}').slice(0, -3)], { end: true });
     expect(cut.text).toBe("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");

@@ -26,7 +26,8 @@
  */
 import { type Server as HttpServer, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import type { Answer, HranaRequest } from "./answers";
+import type { Access } from "../../../core/jwt";
+import { type Answer, answerHeaders, errorAnswer, type HranaRequest } from "./answers";
 
 /** The routes the hot path serves: a pipeline of a protocol version, or a cursor. */
 export type HotRoute = 2 | 3 | "cursor";
@@ -49,10 +50,13 @@ const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r
 const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 
 export interface HotPathOptions {
-  /** Answers a framed request; never rejects (errors are answers too). */
+  /**
+   * The access a request's Authorization header gives; throws (an AuthError) to refuse it.
+   * Asked as soon as the head has arrived: a refused request's body is not kept.
+   */
+  authenticate(authorization: string | undefined): Access;
+  /** Answers a framed, authenticated request; never rejects (errors are answers too). */
   answer(route: HotRoute, request: HranaRequest): Promise<Answer>;
-  /** Headers of an answer as raw pairs, as node:http is given them (./http.ts). */
-  headers(answer: Answer): (string | number)[];
   /** Where connections go that the hot path does not take; it does not listen itself. */
   fallback: HttpServer;
   maxBodyBytes: number;
@@ -68,6 +72,9 @@ interface Head {
   bodyBytes: number;
   authorization: string | undefined;
   acceptEncoding: string | undefined;
+  /** What the credentials give, or the answer that refuses them. */
+  access?: Access;
+  refusal?: Answer;
 }
 
 export class HotPath {
@@ -122,6 +129,7 @@ export class HotPath {
 }
 
 const SWEEP_MS = 1000;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 class HotConnection {
   /** Bytes of the next request's head not yet complete (or the start of its body). */
@@ -209,6 +217,11 @@ class HotConnection {
         }
         const head = end <= MAX_HEAD_BYTES ? parseHead(pending, end, this.path.options) : undefined;
         if (!head) return void this.handOff();
+        try {
+          head.access = this.path.options.authenticate(head.authorization);
+        } catch (err) {
+          head.refusal = errorAnswer(err);
+        }
         this.head = head;
         this.headComplete = true;
         this.requestDone = this.path.options.onRequest();
@@ -218,11 +231,23 @@ class HotConnection {
         this.received = rest.length;
       }
       const head = this.head;
-      if (this.received < head.bodyBytes) return void this.waitForMore();
-      const all =
-        this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-      const body = all.subarray(0, head.bodyBytes);
-      const rest = all.subarray(head.bodyBytes);
+      if (this.received < head.bodyBytes) {
+        // A refused request's body is counted, not kept: all of what arrived so far is body.
+        if (head.refusal) this.chunks = [];
+        return void this.waitForMore();
+      }
+      let body: Buffer = EMPTY;
+      let rest: Buffer;
+      if (head.refusal) {
+        // What arrived beyond the body (the next request) is at the end of the last chunk.
+        const last = this.chunks.at(-1) ?? EMPTY;
+        rest = last.subarray(last.length - (this.received - head.bodyBytes));
+      } else {
+        const all =
+          this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+        body = all.subarray(0, head.bodyBytes);
+        rest = all.subarray(head.bodyBytes);
+      }
       this.pending = rest.length > 0 ? rest : undefined;
       this.head = undefined;
       this.chunks = [];
@@ -244,13 +269,15 @@ class HotConnection {
   private answer(head: Head, body: Buffer): void {
     this.busy = true;
     this.socket.pause();
-    const request = {
-      authorization: head.authorization,
-      acceptEncoding: head.acceptEncoding,
-      body,
-    };
-    void this.path.options
-      .answer(head.route, request)
+    const answering = head.refusal
+      ? Promise.resolve(head.refusal)
+      : this.path.options.answer(head.route, {
+          // Set whenever there is no refusal (see next()).
+          access: head.access as Access,
+          acceptEncoding: head.acceptEncoding,
+          body,
+        });
+    void answering
       .then((answer) => this.write(answer))
       // Nothing here is expected to throw; if it did, this connection ends, not the process.
       .catch(() => this.socket.destroy());
@@ -354,11 +381,11 @@ function parseHead(bytes: Buffer, end: number, limits: { maxBodyBytes: number })
 /** The status line and headers node:http writes for `answer` (lib/_http_outgoing.js). */
 function responseHead(
   answer: Answer,
-  options: Pick<HotPathOptions, "headers" | "keepAliveTimeoutMs">,
+  options: Pick<HotPathOptions, "keepAliveTimeoutMs">,
   close: boolean,
 ): string {
   let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n`;
-  const headers = options.headers(answer);
+  const headers = answerHeaders(answer);
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   head += `Date: ${httpDate()}\r\n`;
   head += close

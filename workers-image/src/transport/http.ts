@@ -9,6 +9,7 @@ import type { Version } from "../hrana/proto";
 import { log } from "../log";
 import {
   type Answer,
+  answerHeaders,
   cursorAnswer,
   errorAnswer,
   type HranaRequest,
@@ -69,13 +70,12 @@ const probe: Route = {
 const pipeline = (version: Version): Route => ({
   method: "POST",
   handle: async (ctx, req, res) =>
-    send(res, await pipelineAnswer(ctx, version, await hranaRequest(req, ctx.maxBodyBytes))),
+    send(res, await pipelineAnswer(ctx, version, await hranaRequest(ctx, req))),
 });
 
 const cursor: Route = {
   method: "POST",
-  handle: async (ctx, req, res) =>
-    send(res, await cursorAnswer(ctx, await hranaRequest(req, ctx.maxBodyBytes))),
+  handle: async (ctx, req, res) => send(res, await cursorAnswer(ctx, await hranaRequest(ctx, req))),
 };
 
 /**
@@ -231,28 +231,13 @@ function send(res: ServerResponse, answer: Answer): void {
   res.end(answer.body);
 }
 
-/**
- * An answer's headers as raw pairs (the cheapest form for node:http), in the order both front
- * ends write them. sqld allows any origin.
- */
-export function answerHeaders(answer: Answer): (string | number)[] {
-  const headers = [
-    "Access-Control-Allow-Origin",
-    "*",
-    "Content-Length",
-    Buffer.byteLength(answer.body),
-  ];
-  if (answer.contentType) headers.push("Content-Type", answer.contentType);
-  if (answer.encoding) headers.push("Content-Encoding", answer.encoding, "Vary", "Accept-Encoding");
-  return headers;
-}
-
-/** A Hrana POST's headers and body, the body read up to `maxBytes`. */
-async function hranaRequest(req: IncomingMessage, maxBytes: number): Promise<HranaRequest> {
+/** A Hrana POST: its credentials checked, then its body read up to the limit. */
+async function hranaRequest(ctx: WorkerContext, req: IncomingMessage): Promise<HranaRequest> {
+  const access = ctx.authenticator.fromHeader(req.headers.authorization);
   return {
-    authorization: req.headers.authorization,
+    access,
     acceptEncoding: req.headers["accept-encoding"],
-    body: await readBody(req, maxBytes),
+    body: await readBody(req, ctx.maxBodyBytes),
   };
 }
 
