@@ -17,6 +17,8 @@ interface Harness {
   path: HotPath;
   /** Requests begun and ended, as the worker's idle accounting sees them. */
   counts: { begun: number; ended: number; fallback: number; answered: number };
+  /** The server's side of the connections (to feed it bytes directly). */
+  sockets: Set<Socket>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ async function harness(
     port: (server.address() as AddressInfo).port,
     path,
     counts,
+    sockets,
     async stop() {
       for (const s of sockets) s.destroy();
       fallback.closeAllConnections();
@@ -184,6 +187,25 @@ describe("hot path: framing", () => {
     expect(JSON.parse(got.bodies[0] ?? "")).toMatchObject({ code: "AUTH_JWT_INVALID" });
     expect(got.bodies[1]).toBe('hot:2:full-access:"next"');
     expect(h.counts.answered).toBe(1);
+  });
+
+  it("frames a head that arrives a byte at a time, its end split every way", async () => {
+    const h = await harness();
+    const client = connect(h.port, "127.0.0.1");
+    let text = "";
+    client.on("data", (d: Buffer) => {
+      text += d.toString("latin1");
+    });
+    while (h.sockets.size === 0) await sleep(5);
+    const [server] = [...h.sockets] as [Socket];
+    // ~15 KiB of headers, then two requests; every byte its own piece, fed to the server's
+    // socket as if read from the network.
+    const padding = `X-Pad: ${"p".repeat(15_000)}\r\n`;
+    const bytes = Buffer.from(post('"a"', padding) + post('"b"'));
+    for (let i = 0; i < bytes.length; i++) server.emit("data", bytes.subarray(i, i + 1));
+    while (bodiesOf(text).length < 2) await sleep(5);
+    expect(bodiesOf(text)).toEqual(['hot:2:full-access:"a"', 'hot:2:full-access:"b"']);
+    client.destroy();
   });
 
   it("reads a body of many chunks, up to the body limit", async () => {

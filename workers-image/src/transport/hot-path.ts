@@ -134,6 +134,14 @@ const EMPTY: Buffer = Buffer.alloc(0);
 class HotConnection {
   /** Bytes of the next request's head not yet complete (or the start of its body). */
   private pending: Buffer | undefined;
+  /** How much of `pending` was searched for the head's end already, without finding it. */
+  private scanned = 0;
+  /**
+   * Where a head arriving in many pieces is gathered, grown by doubling: copying the whole
+   * head again for every piece would make a client sending it a byte at a time cost the
+   * worker the square of its size.
+   */
+  private spare: Buffer | undefined;
   /** The body being received: its head, its chunks and their size. */
   private head: Head | undefined;
   private chunks: Buffer[] = [];
@@ -198,7 +206,7 @@ class HotConnection {
       this.chunks.push(chunk);
       this.received += chunk.length;
     } else {
-      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.pending = this.pending ? this.append(this.pending, chunk) : chunk;
     }
     this.next();
   }
@@ -209,8 +217,10 @@ class HotConnection {
       if (!this.head) {
         const pending = this.pending;
         if (!pending) return void this.waitForMore();
-        const end = pending.indexOf(HEAD_END);
+        // The end may straddle the last piece and the new one: look from 3 bytes back.
+        const end = pending.indexOf(HEAD_END, Math.max(0, this.scanned - HEAD_END.length + 1));
         if (end < 0) {
+          this.scanned = pending.length;
           if (pending.length > MAX_HEAD_BYTES) this.handOff();
           else this.waitForMore();
           return;
@@ -227,6 +237,9 @@ class HotConnection {
         this.requestDone = this.path.options.onRequest();
         const rest = pending.subarray(end + HEAD_END.length);
         this.pending = undefined;
+        this.scanned = 0;
+        // `rest`, and so the body, may be a view of it: it is never written again.
+        this.spare = undefined;
         this.chunks = rest.length > 0 ? [rest] : [];
         this.received = rest.length;
       }
@@ -254,6 +267,27 @@ class HotConnection {
       this.received = 0;
       this.answer(head, body);
     }
+  }
+
+  /** `pending` followed by `chunk`, in `spare` (made or grown as needed). */
+  private append(pending: Buffer, chunk: Buffer): Buffer {
+    const size = pending.length + chunk.length;
+    const spare = this.spare;
+    // Appended in place only while `pending` is the start of `spare` and there is room.
+    if (
+      spare &&
+      pending.buffer === spare.buffer &&
+      pending.byteOffset === spare.byteOffset &&
+      size <= spare.length
+    ) {
+      chunk.copy(spare, pending.length);
+      return spare.subarray(0, size);
+    }
+    const grown = Buffer.allocUnsafeSlow(Math.max(size, 2 * pending.length, 4096));
+    pending.copy(grown);
+    chunk.copy(grown, pending.length);
+    this.spare = grown;
+    return grown.subarray(0, size);
   }
 
   /** Nothing more to frame: unless the client has ended, more bytes will come. */
