@@ -153,7 +153,6 @@ class HotConnection {
   private busy = false;
   /** When the request being received started (0: none), and when the last answer ended. */
   private requestSince: number;
-  private headComplete = false;
   private idleSince = 0;
   private requestDone: (() => void) | undefined;
   /** The client has sent all it will (half-close): what it sent is answered, then the end. */
@@ -190,8 +189,9 @@ class HotConnection {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.path.options;
     if (this.requestSince > 0) {
       const age = now - this.requestSince;
-      if (age >= requestTimeoutMs || (!this.headComplete && age >= headersTimeoutMs)) {
-        // As node:http: a 408 unless an answer was begun, then the connection is closed.
+      if (age >= requestTimeoutMs || (this.head === undefined && age >= headersTimeoutMs)) {
+        // A head that has arrived (`head` set) has only the request timeout left. As node:http:
+        // a 408 unless an answer was begun, then the connection is closed.
         this.socket.write(REQUEST_TIMEOUT);
         this.socket.destroy();
       }
@@ -233,7 +233,6 @@ class HotConnection {
           head.refusal = errorAnswer(err);
         }
         this.head = head;
-        this.headComplete = true;
         this.requestDone = this.path.options.onRequest();
         const rest = pending.subarray(end + HEAD_END.length);
         this.pending = undefined;
@@ -339,7 +338,6 @@ class HotConnection {
 
   private resume(): void {
     this.busy = false;
-    this.headComplete = false;
     if (this.pending) this.requestSince = Date.now();
     else {
       this.requestSince = 0;
