@@ -8,20 +8,26 @@
  * - a bare Node server answering the same request on the same libSQL binding with nothing
  *   else (./bare-select-server.ts): the worker's CPU per request beyond it is its own code's;
  * - inserts (autocommit, synchronous=FULL) through the worker next to in-process libsql.
+ * The worker runs as the control plane starts it (its memory settings, a signing key, WAL
+ * archiving), and every request carries a token: the figures are those of a database created
+ * through the API, not of a worker with its checks off.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { memoryEnv } from "../control-plane/index";
 import { openNative, selectEngine } from "../core/sqlite/index";
 import { ROOT } from "../testkit/paths";
 import { freePort } from "../testkit/ports";
 import { makeTempDir, removeDir } from "../testkit/temp";
-import { startWorkerProcess } from "../testkit/worker";
+import { startWorkerProcess, testKeys } from "../testkit/worker";
 import { measure } from "./harness";
 import { type LoadResult, load, loadGenerator } from "./load";
 
 export const ROWS = 10_000;
+/** The control plane's default memory cap per worker (DBFORGE_WORKER_MEMORY_MB). */
+const WORKER_MEMORY_MB = 512;
 const SECONDS = 5;
 const WARM_UP_SECONDS = 4;
 const TURSODB = join(ROOT, "node_modules/@tursodatabase/cli-linux-x64-gnu/tursodb");
@@ -77,6 +83,7 @@ interface Target {
   name: string;
   url: string;
   bodies: string[];
+  headers?: Record<string, string>;
   pid: number | undefined;
 }
 
@@ -95,6 +102,7 @@ async function interleaved(targets: Target[], connections: number[]): Promise<Lo
       name: t.name,
       url: t.url,
       bodies: t.bodies,
+      ...(t.headers ? { headers: t.headers } : {}),
       connections: 8,
       seconds: WARM_UP_SECONDS,
     });
@@ -108,6 +116,7 @@ async function interleaved(targets: Target[], connections: number[]): Promise<Lo
           name: t.name,
           url: t.url,
           bodies: t.bodies,
+          ...(t.headers ? { headers: t.headers } : {}),
           connections: c,
           seconds: ROUND_SECONDS,
           pid: t.pid,
@@ -240,10 +249,17 @@ export async function benchWorker(): Promise<void> {
   const trivial = await trivialServer();
   const tursoServer = await tursodb(turso);
   const bare = await bareSelectServer(bareFile);
+  const keys = testKeys();
   const worker = await startWorkerProcess({
     dataDir: workerDir,
-    env: { DBFORGE_SYNCHRONOUS: "FULL" },
+    env: {
+      ...memoryEnv(WORKER_MEMORY_MB),
+      SQLD_AUTH_JWT_KEY: keys.publicPem,
+      DBFORGE_WAL_ARCHIVE: "on",
+      DBFORGE_SYNCHRONOUS: "FULL",
+    },
   });
+  const authorized = { Authorization: `Bearer ${keys.token()}` };
   try {
     const concurrency = [1, 32];
     const ceiling = await loadAt(
@@ -272,11 +288,18 @@ export async function benchWorker(): Promise<void> {
         bodies: pointSelects(false),
         pid: bare.pid,
       },
-      { name: "worker: execute", url: pipeline, bodies: pointSelects(false), pid: workerPid },
+      {
+        name: "worker: execute",
+        url: pipeline,
+        bodies: pointSelects(false),
+        headers: authorized,
+        pid: workerPid,
+      },
       {
         name: "worker: execute + close",
         url: pipeline,
         bodies: pointSelects(true),
+        headers: authorized,
         pid: workerPid,
       },
     ];
@@ -325,6 +348,7 @@ export async function benchWorker(): Promise<void> {
 
     // Inserts: the same statement through the worker, and in-process on a copy of the file.
     const remote = await loadAt("worker: insert + close", pipeline, inserts, concurrency, {
+      headers: authorized,
       pid: workerPid,
     });
     const localFile = join(dir, "local.db");
