@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, "..");
 /** The bundled worker, run exactly as the process driver and the image run it. */
-export const WORKER_BUNDLE = join(ROOT, "dist/worker/worker.mjs");
+export const WORKER_BUNDLE = join(ROOT, "dist/worker/worker.cjs");
 /** The bundled control plane. */
 export const CONTROL_PLANE_BUNDLE = join(ROOT, "dist/control-plane/main.mjs");
 /** The bundled `dbforge` command. */

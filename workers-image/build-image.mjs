@@ -80,7 +80,7 @@ export function buildImage(tag = DEFAULT_TAG) {
     copy(process.execPath, "/usr/local/bin/node");
     const libraries = [process.execPath, ...addons].flatMap(sharedLibraries);
     for (const lib of new Set(libraries)) copy(lib);
-    copy(join(root, "dist/worker/worker.mjs"), "/app/worker.mjs");
+    copy(join(root, "dist/worker/worker.cjs"), "/app/worker.cjs");
     copyEnginePackages(join(rootfs, "app/node_modules"));
     mkdirSync(join(rootfs, "tmp"), { recursive: true });
     chmodSync(join(rootfs, "tmp"), 0o1777); // SQLite may put temporary files there

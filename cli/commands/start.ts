@@ -17,7 +17,7 @@ export function startCommand(
   runMain(
     "dbforge",
     async () => {
-      const bundled = resolve(import.meta.dirname, "../worker/worker.mjs");
+      const bundled = resolve(import.meta.dirname, "../worker/worker.cjs");
       const config = parseControlPlaneEnv({
         ...env,
         ...(flags.dataDir ? { DBFORGE_DATA_DIR: flags.dataDir } : {}),

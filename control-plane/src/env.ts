@@ -57,7 +57,7 @@ const EnvSchema = z.object({
   DBFORGE_ADMIN_TOKEN: z.string().min(16).optional(),
   DBFORGE_DRIVER: z.enum(["process", "docker"]).default("process"),
   /** process driver: the bundled worker to run. */
-  DBFORGE_WORKER_BUNDLE: z.string().default("dist/worker/worker.mjs"),
+  DBFORGE_WORKER_BUNDLE: z.string().default("dist/worker/worker.cjs"),
   /** process driver: ports for workers (default: any free port). */
   DBFORGE_WORKER_PORTS: portRange.optional(),
   /** docker driver: the worker image (ours, or ghcr.io/tursodatabase/libsql-server). */

@@ -2,7 +2,7 @@
  * The engine is chosen at run time by what loads (core/sqlite): on a platform where the
  * pre-release was never published, `auto` runs the stable engine, and forcing `pre` fails at
  * start with a clear error. Simulated on a copy of the worker bundle laid out as the image lays
- * it out (app/worker.mjs beside app/node_modules), with the pre-release's native build removed or
+ * it out (app/worker.cjs beside app/node_modules), with the pre-release's native build removed or
  * made unloadable.
  */
 import { cpSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +24,7 @@ afterAll(() => {
 function bundleCopy(breakPre: "missing" | "unloadable" | "intact"): string {
   const root = makeTempDir("engine-choice");
   dirs.push(root);
-  cpSync(WORKER_BUNDLE, join(root, "app/worker.mjs"));
+  cpSync(WORKER_BUNDLE, join(root, "app/worker.cjs"));
   for (const name of enginePackages()) {
     cpSync(join(ROOT, "node_modules", name), join(root, "app/node_modules", name), {
       recursive: true,
@@ -38,7 +38,7 @@ function bundleCopy(breakPre: "missing" | "unloadable" | "intact"): string {
       writeFileSync(join(pre, file), "not a native addon for this platform");
     }
   }
-  return join(root, "app/worker.mjs");
+  return join(root, "app/worker.cjs");
 }
 
 async function versionOf(bundle: string, engine: string): Promise<string> {

@@ -38,7 +38,7 @@ export interface ProcessDriverOptions {
    * the workers (a worker could otherwise rewrite its pid file to have another process killed).
    */
   stateDir: string;
-  /** The bundled worker (dist/worker/worker.mjs). */
+  /** The bundled worker (dist/worker/worker.cjs). */
   bundle: string;
   /** Identifies this control plane's workers (like the Docker instance label). */
   instanceId: string;
@@ -84,7 +84,7 @@ const LEGACY_PID_FILE = "worker.json";
 const ADDRESS_SPACE_BASELINE_MB = 2048;
 
 /**
- * Workers as local child processes: `node dist/worker/worker.mjs`, detached so they outlive a
+ * Workers as local child processes: `node dist/worker/worker.cjs`, detached so they outlive a
  * control plane crash, with a pid file in the database's directory. The environment variables
  * DBFORGE_WORKER_NAME and DBFORGE_INSTANCE play the role of Docker labels: they are checked in
  * /proc before a pid is trusted, so a recycled pid is never signalled.
