@@ -44,8 +44,9 @@ export function memoryEnv(memoryMb: number): Record<string, string> {
     // One V8 helper thread instead of four, and one thread for libSQL's tokio runtime (which a
     // local file does not use) instead of one per core: each thread is a stack and kernel
     // memory every database pays too (16 threads a worker before, 11 now). Throughput measured
-    // the same (bench/worker-throughput.ts).
-    NODE_OPTIONS: `--max-old-space-size=${v8HeapMb} --max-semi-space-size=1 --v8-pool-size=1`,
+    // the same (bench/worker-throughput.ts). `gc` for a pooled worker, which collects what its
+    // rehearsal left before it waits (workers-image/src/main.ts); no tenant runs JavaScript.
+    NODE_OPTIONS: `--max-old-space-size=${v8HeapMb} --max-semi-space-size=1 --v8-pool-size=1 --expose-gc`,
     TOKIO_WORKER_THREADS: "1",
   };
 }
