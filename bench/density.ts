@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { request } from "undici";
 import { startControlPlaneProcess } from "../testkit/control-plane-process";
+import { ACTIVE_DATABASE_PIPELINE, privateBytes } from "../testkit/density";
 import { workerProcesses } from "../testkit/processes";
 import { removeDir } from "../testkit/temp";
 import { median } from "./harness";
@@ -19,13 +20,6 @@ const MIB = 1024 * 1024;
 function availableBytes(): number {
   const kb = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
   return Number(kb) * 1024;
-}
-
-function privateBytes(pid: number): number {
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-  const field = (name: string) =>
-    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(rollup)?.[1]) * 1024;
-  return field("Private_Clean") + field("Private_Dirty");
 }
 
 export async function benchDensity(): Promise<void> {
@@ -44,14 +38,7 @@ export async function benchDensity(): Promise<void> {
       const answer = await request(`${url}/v2/pipeline`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          requests: [
-            { type: "execute", stmt: { sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)" } },
-            { type: "execute", stmt: { sql: "INSERT INTO t (v) VALUES ('x')" } },
-            { type: "execute", stmt: { sql: "SELECT * FROM t" } },
-            { type: "close" },
-          ],
-        }),
+        body: ACTIVE_DATABASE_PIPELINE,
       });
       await answer.body.text();
     }

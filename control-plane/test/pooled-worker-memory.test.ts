@@ -4,16 +4,16 @@
  * collection after the rehearsal, a pooled worker kept 0.5 MiB of private memory more than a
  * fresh one for its whole life, and most databases get a pooled worker.
  *
- * Measured on the process table: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup, what
- * one more database really costs. Both control planes run at once, so that the shared files
- * (node, the engine's library) are mapped by several processes and count as shared for both.
+ * Measured on the process table (privateBytes: what one more database really costs). Both
+ * control planes run at once, so that the shared files (node, the engine's library) are mapped
+ * by several processes and count as shared for both.
  */
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
+import { ACTIVE_DATABASE_PIPELINE, privateBytes } from "../../testkit/density";
 import { poolProcesses, workerProcesses } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually, sleep } from "../../testkit/wait";
@@ -40,12 +40,6 @@ afterAll(async () => {
   }
 });
 
-function privateBytes(pid: number): number {
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(rollup)?.[1]);
-  return (field("Private_Clean") + field("Private_Dirty")) * KIB;
-}
-
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -62,14 +56,7 @@ async function activeWorkers(cp: ControlPlaneProcess): Promise<number[]> {
     const res = await fetch(`${url}/v2/pipeline`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        requests: [
-          { type: "execute", stmt: { sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)" } },
-          { type: "execute", stmt: { sql: "INSERT INTO t (v) VALUES ('x')" } },
-          { type: "execute", stmt: { sql: "SELECT * FROM t" } },
-          { type: "close" },
-        ],
-      }),
+      body: ACTIVE_DATABASE_PIPELINE,
     });
     expect(res.status).toBe(200);
     await res.text();
