@@ -21,7 +21,7 @@ export const BUNDLES = {
     outfile: "dist/worker/worker.cjs",
     minify: true,
     // CommonJS, not ESM: a worker started from an ES module carries Node's ESM loader, and the
-    // libuv threads it reads the module with, for its whole life: 0.5 MiB and 4 threads more
+    // libuv threads it reads the module with, for its whole life: 0.3-0.5 MiB and 4 threads more
     // per database (bench/density.ts). Strict mode, as the sources are ES modules.
     format: "cjs",
     banner: {
