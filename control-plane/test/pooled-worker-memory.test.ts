@@ -22,6 +22,8 @@ const KIB = 1024;
 /** Between a fresh worker's figure and the 0.5 MiB a kept rehearsal costs. */
 const MARGIN_BYTES = 256 * KIB;
 const DATABASES = 3;
+/** Pooled workers kept ready: every database of the pooled side takes one. */
+const POOL = DATABASES;
 
 let fresh: ControlPlaneProcess;
 let pooled: ControlPlaneProcess;
@@ -29,7 +31,9 @@ let pooled: ControlPlaneProcess;
 beforeAll(async () => {
   [fresh, pooled] = await Promise.all([
     startControlPlaneProcess({ env: { DBFORGE_WORKER_POOL: "0", DBFORGE_IDLE_TIMEOUT_S: "600" } }),
-    startControlPlaneProcess({ env: { DBFORGE_WORKER_POOL: "3", DBFORGE_IDLE_TIMEOUT_S: "600" } }),
+    startControlPlaneProcess({
+      env: { DBFORGE_WORKER_POOL: String(POOL), DBFORGE_IDLE_TIMEOUT_S: "600" },
+    }),
   ]);
 });
 
@@ -71,7 +75,7 @@ async function activeWorkers(cp: ControlPlaneProcess): Promise<number[]> {
 
 test("a worker taken from the pool has no more private memory than a fresh one", async () => {
   await eventually(
-    async () => (poolProcesses(pooled.dataDir).length === 3 ? true : undefined),
+    async () => (poolProcesses(pooled.dataDir).length === POOL ? true : undefined),
     20_000,
     "a full pool",
   );

@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
+import { ACTIVE_DATABASE_PIPELINE } from "../../testkit/density";
 import { ROOT } from "../../testkit/paths";
 import { makeTempDir, removeDir } from "../../testkit/temp";
 import { eventually } from "../../testkit/wait";
@@ -44,14 +45,7 @@ test("a worker that has served and archived loaded none of the modules it does n
     const res = await fetch(`${worker.url}/v2/pipeline`, {
       method: "POST",
       headers: { authorization: `Bearer ${keys.token()}` },
-      body: JSON.stringify({
-        requests: [
-          { type: "execute", stmt: { sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)" } },
-          { type: "execute", stmt: { sql: "INSERT INTO t (v) VALUES ('x')" } },
-          { type: "execute", stmt: { sql: "SELECT * FROM t" } },
-          { type: "close" },
-        ],
-      }),
+      body: ACTIVE_DATABASE_PIPELINE,
     });
     expect(res.status).toBe(200);
     await res.text();
