@@ -57,6 +57,7 @@ export async function startWorker(
           segmentMaxAgeMs: config.DBFORGE_WAL_SEGMENT_MS,
           checkpointFrames: 1000,
           pollMs: 100,
+          idlePollMs: 1000,
         })
       : undefined;
   const db = Database.open({
@@ -101,6 +102,7 @@ export async function startWorker(
     maxBodyBytes: config.DBFORGE_MAX_BODY_BYTES,
     version: workerVersion(),
     isHealthy: () => !shuttingDown,
+    afterRequest: () => archiver?.poke(),
   };
   const websockets = new WebSocketTransport(ctx);
   let inFlight = 0;
@@ -118,7 +120,7 @@ export async function startWorker(
       // Idle time counts from the end of the last use: a statement that ran longer than the
       // idle timeout (the timer cannot run meanwhile) is not followed by an immediate stop.
       if (use) lastActivity = Date.now();
-      archiver?.poke();
+      ctx.afterRequest();
     };
   };
   const server = createServer(httpServerOptions(), (req, res) => {
@@ -180,7 +182,9 @@ export async function startWorker(
               hooks.onIdle?.();
             }
           },
-          Math.min(1000, idleTimeoutMs / 4),
+          // A quarter of the timeout, at most 5 s: a stop a few seconds late does not matter,
+          // and every wake-up of every idle worker is the machine's (bench/density.ts).
+          Math.min(5000, idleTimeoutMs / 4),
         )
       : undefined;
   idleTimer?.unref();

@@ -173,9 +173,11 @@ export class BackupService {
   async create(name: string): Promise<BackupInfo> {
     this.manager.get(name);
     const requestedAt = Date.now();
-    // Wakes a stopped database: its worker starts the generation.
-    await this.manager.resolve(name, "read-only");
+    // Asked first, then woken: a stopped database's worker starts the generation as it starts;
+    // a running one is sent a request by the resolve, after which it looks for the ask at once
+    // (an idle worker looks only every second or so unasked).
     writeFileSync(join(this.manager.workerDir(name), GENERATION_REQUEST_FILE), String(requestedAt));
+    await this.manager.resolve(name, "read-only");
     const deadline = Date.now() + this.options.startTimeoutMs;
     let started: (GenerationInfo & { dir: string }) | undefined;
     while (!started) {

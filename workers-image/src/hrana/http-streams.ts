@@ -61,7 +61,8 @@ export class HttpStreams {
    */
   private order: number[] = [];
   private orderHead = 0;
-  private readonly sweeper: NodeJS.Timeout;
+  /** Runs only while streams are open: an idle worker is not woken every second for none. */
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly random = new RandomPool();
 
   constructor(
@@ -69,8 +70,6 @@ export class HttpStreams {
     private readonly options: HttpStreamsOptions,
   ) {
     this.tombstones = new Tombstones(TOMBSTONES_PER_STREAM * options.maxStreams);
-    this.sweeper = setInterval(() => this.sweep(), 1000);
-    this.sweeper.unref();
   }
 
   /**
@@ -120,6 +119,7 @@ export class HttpStreams {
     const id = ++this.lastId;
     const entry: Entry = { stream, seq: 0, secret: EMPTY, inUse: false, deadline: 0 };
     this.entries.set(id, entry);
+    this.sweeper ??= setInterval(() => this.sweep(), 1000).unref();
     this.order.push(id);
     // Streams closed by a later request leave their ids behind: drop them once they
     // outnumber the open ones, or the list grows with every such stream.
@@ -148,6 +148,7 @@ export class HttpStreams {
   /** Closes every stream (rolling back open transactions). */
   close(): void {
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
     for (const entry of this.entries.values()) entry.stream.close();
     this.entries.clear();
     this.order = [];
@@ -158,6 +159,10 @@ export class HttpStreams {
     const now = Date.now();
     for (const [id, entry] of this.entries) {
       if (!entry.inUse && now >= entry.deadline) this.expire(id, entry, now);
+    }
+    if (this.entries.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
     }
   }
 

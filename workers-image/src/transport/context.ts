@@ -16,4 +16,9 @@ export interface WorkerContext {
   /** The body of GET /version. */
   version: string;
   isHealthy(): boolean;
+  /**
+   * After each request a client was answered for, on any transport (HTTP, WebSocket): what it
+   * wrote is archived now, not at the archiver's next unasked look.
+   */
+  afterRequest(): void;
 }

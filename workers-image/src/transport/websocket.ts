@@ -76,7 +76,10 @@ export class WebSocketTransport {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new WsSession(version, this.ctx, {
-        send: (msg) => ws.send(serialize(msg)),
+        send: (msg) => {
+          ws.send(serialize(msg));
+          if (msg.type === "response_ok" || msg.type === "response_error") this.ctx.afterRequest();
+        },
         close: (code, reason) => ws.close(code, reason),
       });
       ws.on("message", (data, isBinary) => {
