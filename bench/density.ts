@@ -4,7 +4,9 @@
  * after) and each worker's private memory (Private_Clean + Private_Dirty of smaps_rollup: what
  * one more database really costs, the node binary and libraries being shared) are reported, and
  * extrapolated to the issue's 1,000 databases on a 24 GB machine. BENCH_DATABASES sets the count
- * (default 100; 1000 for the full run, a few minutes on 2 cores).
+ * (default 100; 1000 for the full run, a few minutes on 2 cores). Then, with no request at all
+ * for IDLE_SECONDS, the CPU the idle workers and the control plane take (utime + stime in
+ * /proc/PID/stat): what 1,000 databases that are not in use cost the machine's cores.
  */
 import { readFileSync } from "node:fs";
 import { request } from "undici";
@@ -16,6 +18,17 @@ import { median } from "./harness";
 
 const DATABASES = Number(process.env.BENCH_DATABASES ?? 100);
 const MIB = 1024 * 1024;
+const IDLE_SECONDS = 10;
+/** Before the idle figure: every worker past its first seconds (V8's memory reducer, the archive's base copy). */
+const IDLE_SETTLE_SECONDS = 15;
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time a process has used, seconds (user + system). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
 
 function availableBytes(): number {
   const kb = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
@@ -47,6 +60,17 @@ export async function benchDensity(): Promise<void> {
     const used = before - availableBytes();
     const privates = [...workerProcesses(cp.dataDir).values()].flat().map(privateBytes);
     const perDatabase = used / DATABASES;
+    // Idle: no request for IDLE_SECONDS (the control plane's own checks go on).
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_SECONDS * 1000));
+    const cpPid = cp.process.pid as number;
+    const pids = [...workerProcesses(cp.dataDir).values()].flat();
+    const workersBefore = pids.map(cpuSeconds);
+    const cpBefore = cpuSeconds(cpPid);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const workersIdle =
+      pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (workersBefore[i] as number), 0) /
+      IDLE_SECONDS;
+    const cpIdle = (cpuSeconds(cpPid) - cpBefore) / IDLE_SECONDS;
     const rows = [
       {
         figure: "private memory per worker (median)",
@@ -71,6 +95,24 @@ export async function benchDensity(): Promise<void> {
         value: `${((perDatabase * 1000) / 1024 ** 3).toFixed(1)} GiB`,
         goal: "≤ 12 GiB",
         met: perDatabase * 1000 <= 12 * 1024 ** 3 ? "✓" : "✗",
+      },
+      {
+        figure: `idle CPU per worker (${IDLE_SECONDS} s without requests, after ${IDLE_SETTLE_SECONDS} s)`,
+        value: `${((workersIdle / pids.length) * 1000).toFixed(2)} ms/s`,
+        goal: "",
+        met: "",
+      },
+      {
+        figure: "idle CPU of the control plane, per database",
+        value: `${((cpIdle / DATABASES) * 1000).toFixed(2)} ms/s`,
+        goal: "",
+        met: "",
+      },
+      {
+        figure: "… idle CPU extrapolated to 1,000 databases (workers + control plane)",
+        value: `${((workersIdle / pids.length + cpIdle / DATABASES) * 1000).toFixed(2)} cores`,
+        goal: "",
+        met: "",
       },
       {
         figure: "time to create and query them",
