@@ -15,20 +15,13 @@ import { ACTIVE_DATABASE_PIPELINE, privateBytes } from "../testkit/density";
 import { workerProcesses } from "../testkit/processes";
 import { removeDir } from "../testkit/temp";
 import { median } from "./harness";
+import { cpuSeconds } from "./load";
 
 const DATABASES = Number(process.env.BENCH_DATABASES ?? 100);
 const MIB = 1024 * 1024;
 const IDLE_SECONDS = 10;
 /** Before the idle figure: every worker past its first seconds (V8's memory reducer, the archive's base copy). */
 const IDLE_SETTLE_SECONDS = 15;
-/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/** CPU time a process has used, seconds (user + system). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
 
 function availableBytes(): number {
   const kb = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
@@ -58,12 +51,12 @@ export async function benchDensity(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 2000));
     const used = before - availableBytes();
-    const privates = [...workerProcesses(cp.dataDir).values()].flat().map(privateBytes);
+    const pids = [...workerProcesses(cp.dataDir).values()].flat();
+    const privates = pids.map(privateBytes);
     const perDatabase = used / DATABASES;
     // Idle: no request for IDLE_SECONDS (the control plane's own checks go on).
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_SECONDS * 1000));
     const cpPid = cp.process.pid as number;
-    const pids = [...workerProcesses(cp.dataDir).values()].flat();
     const workersBefore = pids.map(cpuSeconds);
     const cpBefore = cpuSeconds(cpPid);
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
