@@ -6,7 +6,7 @@
  * saturated generator.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { makeTempDir, removeDir } from "../testkit/temp";
@@ -59,6 +59,23 @@ export function cpuSeconds(pid: number): number {
   // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * CPU time the scheduler ran the process's live threads, in seconds: the sum of each task's
+ * schedstat (ns, exact). utime + stime are charged a whole clock tick to whoever runs at the
+ * tick, too coarse for processes that wake for a few hundred microseconds at a time.
+ */
+export function runSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e9;
 }
 
 async function wrk(spec: LoadSpec): Promise<LoadResult> {

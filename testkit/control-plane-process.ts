@@ -51,6 +51,7 @@ export async function startControlPlaneProcess(
       DBFORGE_CONTROL_PLANE_ADDR: "127.0.0.1:0",
       DBFORGE_WORKER_BUNDLE: WORKER_BUNDLE,
       DBFORGE_HEALTH_INTERVAL_MS: "200",
+      DBFORGE_HEALTH_PROBE_INTERVAL_MS: "200",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

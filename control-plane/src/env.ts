@@ -79,7 +79,13 @@ const EnvSchema = z.object({
   DBFORGE_WORKER_CPUS: z.coerce.number().positive().default(1),
   /** A database unused this long is stopped (scale to zero) and woken by its next request. */
   DBFORGE_IDLE_TIMEOUT_S: seconds.default(900),
+  /** How often the control plane reads every running worker's state (exits, gone workers). */
   DBFORGE_HEALTH_INTERVAL_MS: millis.default(5000),
+  /**
+   * How often each running worker is also asked GET /health (a hung worker is restarted after
+   * three failed probes, one a round). Docker's HEALTHCHECK default.
+   */
+  DBFORGE_HEALTH_PROBE_INTERVAL_MS: millis.default(30_000),
   /** Lifetime of the tokens handed to functions by resolve. */
   DBFORGE_RESOLVE_TOKEN_TTL_S: seconds.default(900),
   /**

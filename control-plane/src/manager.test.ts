@@ -22,6 +22,8 @@ interface FakeWorker {
   idle: boolean;
   /** At the end of its idle timeout: told it is in use, it is already stopping, and exits. */
   stopping?: boolean;
+  /** Running, but answers no probe (a hung process). */
+  hung?: boolean;
 }
 
 /**
@@ -31,6 +33,8 @@ interface FakeWorker {
 class FakeDriver implements WorkerDriver {
   readonly kind = "process" as const;
   readonly calls: string[] = [];
+  /** Driver status reads and HTTP probes, per database. */
+  readonly reads = { status: 0, probes: 0 };
   readonly workers = new Map<string, FakeWorker>();
   beforeStart: (spec: WorkerSpec) => Promise<void> = async () => {};
   private readonly exitListeners: Array<(name: string) => void> = [];
@@ -54,6 +58,7 @@ class FakeDriver implements WorkerDriver {
   }
 
   async status(name: string): Promise<WorkerStatus> {
+    this.reads.status++;
     const worker = this.workers.get(name);
     if (!worker) return { state: "missing" };
     if (worker.state === "running") return { state: "running", id: worker.id, url: worker.url };
@@ -89,7 +94,11 @@ class FakeDriver implements WorkerDriver {
 
   /** The manager's questions to running workers, answered from the map: no network. */
   readonly liveness: WorkerLiveness = {
-    isHealthy: async (url) => this.byUrl(url)?.state === "running",
+    isHealthy: async (url) => {
+      this.reads.probes++;
+      const worker = this.byUrl(url);
+      return worker?.state === "running" && !worker.hung;
+    },
     keepAwake: async (url) => {
       const worker = this.byUrl(url);
       if (worker?.state !== "running") return "stopping";
@@ -568,5 +577,49 @@ describe("start and shutdown", () => {
     await manager.create("b");
     await manager.shutdown(true);
     expect(driver.calls.filter((c) => c.startsWith("stop")).sort()).toEqual(["stop a", "stop b"]);
+  });
+});
+
+describe("health", () => {
+  const healthManager = async () => {
+    await manager.shutdown(false);
+    manager = new DatabaseManager(
+      registry,
+      driver,
+      keys,
+      OPTIONS({ healthIntervalMs: 10, healthProbeIntervalMs: 200 }),
+    );
+    await manager.start();
+    await manager.recovered;
+  };
+
+  test("every round reads the driver; a worker is probed only once a probe interval", async () => {
+    await healthManager();
+    await manager.create("watched");
+    driver.reads.status = 0;
+    driver.reads.probes = 0;
+    await new Promise((r) => setTimeout(r, 700));
+    // ~70 rounds in 700 ms (fewer on a loaded machine), 3 probes at most: the start counts as
+    // a sign of serving, then one at ~200, ~400 and ~600 ms.
+    expect(driver.reads.status).toBeGreaterThan(20);
+    expect(driver.reads.probes).toBeGreaterThanOrEqual(1);
+    expect(driver.reads.probes).toBeLessThanOrEqual(3);
+    expect(driver.calls).toEqual(["start watched"]);
+  });
+
+  test("a worker that stops answering probes is probed every round and restarted after three", async () => {
+    await healthManager();
+    await manager.create("watched");
+    driver.worker("watched").hung = true;
+    const hungAt = Date.now();
+    driver.reads.probes = 0;
+    while (driver.calls.length < 2 && Date.now() - hungAt < 5000)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(driver.calls).toEqual(["start watched", "start watched"]);
+    // The first failure comes at most one probe interval (and a round) after the hang; the
+    // two more come on the next rounds, not a probe interval apart each.
+    expect(Date.now() - hungAt).toBeLessThan(200 + 400);
+    expect(driver.reads.probes).toBe(3);
+    expect(registry.get("watched")).toMatchObject({ restarts: 1, lastError: "unhealthy" });
   });
 });

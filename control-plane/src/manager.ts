@@ -16,7 +16,13 @@ export interface ManagerOptions {
   dataRoot: string;
   /** Workers stop themselves after this long without use (scale to zero). */
   idleTimeoutS: number;
+  /** How often every running worker's state is read from the driver (cheap: exits, gone). */
   healthIntervalMs: number;
+  /**
+   * How often each running worker is also asked over HTTP whether it serves (a hung worker).
+   * Default: every health round. Once a probe fails, every round probes until one succeeds.
+   */
+  healthProbeIntervalMs?: number;
   /** Lifetime of the tokens resolve hands out. */
   resolveTokenTtlS: number;
   /** Extra environment for every worker. */
@@ -69,6 +75,8 @@ const STOPPING_WAIT_MS = 5000;
 export class DatabaseManager {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly failures = new Map<string, number>();
+  /** When each running worker last showed it serves (a probe, or a resolve that kept it awake). */
+  private readonly lastServed = new Map<string, number>();
   private healthTimer: NodeJS.Timeout | undefined;
   /**
    * Set first thing in shutdown: from then on nothing starts a worker (no health restart, no
@@ -359,24 +367,38 @@ export class DatabaseManager {
     );
   }
 
+  /**
+   * Every round reads each running worker's state from the driver; the HTTP probe, which costs
+   * a connection and a few milliseconds of CPU on both sides, goes to a worker only when its
+   * last sign of serving is older than the probe interval, or its last probe failed. With
+   * 1,000 idle databases, a probe every 5 s each was most of the control plane's idle CPU.
+   */
   private async healthTick(): Promise<void> {
+    const probeEvery = this.options.healthProbeIntervalMs ?? this.options.healthIntervalMs;
     for (const record of this.registry.list()) {
       if (this.stopping) return;
-      if (record.status === "running" && !this.locks.has(record.name))
-        await this.checkHealth(record.name);
+      if (record.status !== "running" || this.locks.has(record.name)) continue;
+      const served = this.lastServed.get(record.name) ?? 0;
+      const probe = this.failures.has(record.name) || Date.now() - served >= probeEvery;
+      await this.checkHealth(record.name, probe);
     }
   }
 
-  /** Restarts a crashed or persistently unhealthy worker; records an idle stop. */
-  private async checkHealth(name: string): Promise<void> {
+  /**
+   * Restarts a crashed, gone or (probed and) persistently unhealthy worker; records an idle
+   * stop. An exit event checks without a probe: the driver's state is what changed.
+   */
+  private async checkHealth(name: string, probe = false): Promise<void> {
     if (this.locks.has(name)) return;
     await this.locked(name, async () => {
       const record = this.registry.get(name);
       if (this.stopping || record?.status !== "running") return;
       const status = await this.driver.status(name);
       if (status.state === "running") {
+        if (!probe) return;
         if (await this.liveness.isHealthy(status.url)) {
           this.failures.delete(name);
+          this.lastServed.set(name, Date.now());
           return;
         }
         const failures = (this.failures.get(name) ?? 0) + 1;
@@ -384,6 +406,7 @@ export class DatabaseManager {
         if (failures < UNHEALTHY_LIMIT) return;
       } else if (status.state === "exited" && status.idle) {
         this.registry.update(name, { status: "stopped", url: null, workerId: null });
+        this.lastServed.delete(name);
         console.log(JSON.stringify({ msg: "database stopped when idle", name }));
         return;
       }
@@ -409,7 +432,9 @@ export class DatabaseManager {
         // The caller is about to use it: a worker at the very end of its idle timeout would
         // hand them a closed port. Asked to stay, it either stays or is seen stopping.
         const token = this.keys.mint(keyIdOf(record), "read-only", 60).token;
-        if ((await this.liveness.keepAwake(status.url, token)) !== "stopping") {
+        const liveness = await this.liveness.keepAwake(status.url, token);
+        if (liveness === "serving") this.lastServed.set(record.name, Date.now());
+        if (liveness !== "stopping") {
           if (status.url !== record.url)
             this.registry.update(record.name, { url: status.url, workerId: status.id });
           return status.url;
@@ -455,6 +480,8 @@ export class DatabaseManager {
     events?.beforeStart?.(record.name);
     const started = performance.now();
     const worker = await this.driver.start(this.spec(record));
+    // A driver's start returns once the worker answers: that is a sign of serving.
+    this.lastServed.set(record.name, Date.now());
     events?.started?.(record.name, cause, performance.now() - started);
     return worker;
   }
@@ -476,6 +503,7 @@ export class DatabaseManager {
       console.error("control plane: could not unregister", name, (err as Error).message);
     }
     this.failures.delete(name);
+    this.lastServed.delete(name);
     this.options.events?.purged?.(name);
   }
 

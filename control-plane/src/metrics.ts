@@ -1,5 +1,6 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DatabaseInfo } from "../../core/control-plane-api";
+import { collectProcessMetrics } from "../../core/prometheus";
 import type { UsageCounts } from "../../core/usage-file";
 
 /** Databases named in per-database series; the rest are summed under database="_other". */
@@ -57,7 +58,7 @@ export class ControlPlaneMetrics {
     databases: () => DatabaseInfo[],
     private readonly maxDatabaseLabels = DEFAULT_MAX_DATABASE_LABELS,
   ) {
-    collectDefaultMetrics({ register: this.registry, prefix: "dbforge_control_plane_" });
+    collectProcessMetrics(this.registry, "dbforge_control_plane_");
     const labelOf = (name: string) => this.databaseLabel(name);
     new Gauge({
       name: "dbforge_workers",

@@ -101,6 +101,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     dataRoot: config.dataDir,
     idleTimeoutS: config.DBFORGE_IDLE_TIMEOUT_S,
     healthIntervalMs: config.DBFORGE_HEALTH_INTERVAL_MS,
+    healthProbeIntervalMs: config.DBFORGE_HEALTH_PROBE_INTERVAL_MS,
     resolveTokenTtlS: config.DBFORGE_RESOLVE_TOKEN_TTL_S,
     workerEnv,
     defaultMemoryMb: config.DBFORGE_WORKER_MEMORY_MB,

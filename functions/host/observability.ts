@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, Histogram, Registry } from "prom-client";
 import { ERROR_CODE_HEADER } from "../../core/errors";
+import { collectProcessMetrics } from "../../core/prometheus";
 import type { RequestNote } from "../lib/request-log";
 import type { RouteSpec } from "../route-table";
 
@@ -32,7 +33,7 @@ export class HostObservability {
   });
 
   constructor(private readonly log: Logger) {
-    collectDefaultMetrics({ register: this.registry, prefix: "dbforge_functions_" });
+    collectProcessMetrics(this.registry, "dbforge_functions_");
   }
 
   /** Records one answered request. */

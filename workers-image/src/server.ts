@@ -110,7 +110,8 @@ export async function startWorker(
   let lastActivity = Date.now();
   /**
    * A request begins; the call returned marks its end. Health checks and probes are not use:
-   * they must not keep an idle database awake.
+   * they must not keep an idle database awake, nor bring back the WAL archiver's quick looks:
+   * they write nothing, and the control plane sends one to every database every few seconds.
    */
   const requestBegins = (use: boolean) => {
     if (use) lastActivity = Date.now();
@@ -119,7 +120,8 @@ export async function startWorker(
       inFlight--;
       // Idle time counts from the end of the last use: a statement that ran longer than the
       // idle timeout (the timer cannot run meanwhile) is not followed by an immediate stop.
-      if (use) lastActivity = Date.now();
+      if (!use) return;
+      lastActivity = Date.now();
       ctx.afterRequest();
     };
   };

@@ -382,6 +382,10 @@ export class ProcessDriver implements WorkerDriver {
   private async terminate(pid: number, name: string, slot: string | undefined): Promise<void> {
     try {
       process.kill(pid, "SIGTERM");
+      // As systemd does: a stopped process (SIGSTOP, a debugger let go) acts on its SIGTERM
+      // only once continued; without this it waits out the whole grace. (Windows has no
+      // stopped processes, nor SIGCONT.)
+      if (process.platform !== "win32") process.kill(pid, "SIGCONT");
       const deadline = Date.now() + (this.options.stopTimeoutMs ?? 15_000);
       while (alive(pid) && Date.now() < deadline) await sleep(25);
       if (this.isOurs(pid, name, slot)) process.kill(pid, "SIGKILL");
