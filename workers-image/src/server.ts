@@ -58,6 +58,7 @@ export async function startWorker(
           checkpointFrames: 1000,
           pollMs: 100,
           idlePollMs: 1000,
+          restPollMs: 30_000,
         })
       : undefined;
   const db = Database.open({
@@ -102,7 +103,10 @@ export async function startWorker(
     maxBodyBytes: config.DBFORGE_MAX_BODY_BYTES,
     version: workerVersion(),
     isHealthy: () => !shuttingDown,
-    afterRequest: () => archiver?.poke(),
+    afterRequest: () => {
+      archiver?.poke();
+      usageFile.changed();
+    },
   };
   const websockets = new WebSocketTransport(ctx);
   let inFlight = 0;
@@ -125,7 +129,11 @@ export async function startWorker(
       ctx.afterRequest();
     };
   };
-  const server = createServer(httpServerOptions(), (req, res) => {
+  // node:http checks its connections' timeouts on an interval that runs even with none open;
+  // its connections here are the few the hot path hands over (the hot path's own check runs
+  // only while it has connections). Every 5 s, not every second: a 408 up to 5 s late, and an
+  // idle worker not woken every second.
+  const server = createServer(httpServerOptions({ checkMs: 5000 }), (req, res) => {
     const done = requestBegins(!isPassiveRequest(req.url));
     if (shuttingDown) res.setHeader("Connection", "close");
     res.on("close", done);
@@ -159,7 +167,9 @@ export async function startWorker(
   const servers = [server];
   // sqld's separate WebSocket-only listener.
   if (config.SQLD_HRANA_LISTEN_ADDR) {
-    const hrana = createServer(httpServerOptions(), (_req, res) => res.writeHead(404).end());
+    const hrana = createServer(httpServerOptions({ checkMs: 5000 }), (_req, res) =>
+      res.writeHead(404).end(),
+    );
     hrana.on("upgrade", (req, socket, head) => websockets.handleUpgrade(req, socket, head));
     refuseTunnels(hrana);
     servers.push(hrana);
@@ -174,29 +184,34 @@ export async function startWorker(
   // Idle means: no request for the timeout, none in flight, no open HTTP stream (it may hold a
   // transaction) and no WebSocket client (it expects its streams to stay).
   const idleTimeoutMs = (config.SQLD_IDLE_SHUTDOWN_TIMEOUT_S ?? 0) * 1000;
-  const idleTimer =
-    idleTimeoutMs > 0
-      ? setInterval(
-          () => {
-            if (websockets.connections > 0 || ctx.streams.openStreams > 0 || inFlight > 0) {
-              lastActivity = Date.now();
-            } else if (Date.now() - lastActivity >= idleTimeoutMs && !shuttingDown) {
-              hooks.onIdle?.();
-            }
-          },
-          // A quarter of the timeout, at most 5 s: a stop a few seconds late does not matter,
-          // and every wake-up of every idle worker is the machine's (bench/density.ts).
-          Math.min(5000, idleTimeoutMs / 4),
-        )
-      : undefined;
-  idleTimer?.unref();
+  // One timeout, armed for when the worker would have been idle long enough (requests only
+  // move `lastActivity`): an idle worker wakes once per idle timeout for this, not every few
+  // seconds. While a client holds a stream or socket, it looks again every few seconds.
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdleCheck = (delayMs: number) => {
+    // At most an hour: setTimeout takes no more than 2^31 - 1 ms (~25 days), however long
+    // the timeout.
+    idleTimer = setTimeout(checkIdle, Math.min(Math.max(delayMs, 10), 3_600_000));
+    idleTimer.unref();
+  };
+  const checkIdle = () => {
+    if (shuttingDown) return;
+    if (websockets.connections > 0 || ctx.streams.openStreams > 0 || inFlight > 0) {
+      lastActivity = Date.now();
+      return armIdleCheck(Math.min(5000, idleTimeoutMs / 4));
+    }
+    const left = lastActivity + idleTimeoutMs - Date.now();
+    if (left > 0) return armIdleCheck(left);
+    hooks.onIdle?.();
+  };
+  if (idleTimeoutMs > 0) armIdleCheck(idleTimeoutMs);
 
   return {
     port: (listener.address() as AddressInfo).port,
     async shutdown() {
       if (shuttingDown) return;
       shuttingDown = true;
-      clearInterval(idleTimer);
+      clearTimeout(idleTimer);
       const deadline = Date.now() + config.DBFORGE_SHUTDOWN_GRACE_MS;
       for (const l of listeners) l.close();
       hotPath.close();

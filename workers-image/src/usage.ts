@@ -23,22 +23,33 @@ export class UsageMeter implements UsageCounts {
 }
 
 /**
- * Writes a meter's counters to the database directory every `intervalMs` when they changed, and
- * once more on close. Best effort: a full disk skips a write (the next one carries the totals).
+ * Writes a meter's counters to the database directory at most every `intervalMs`, within
+ * `intervalMs` of a request (`changed`), and once more on close. No timer runs while nothing is
+ * asked: an interval woke every idle worker for nothing (bench/density.ts). Best effort: a full
+ * disk skips a write (the next one carries the totals).
  */
 export class UsageFileWriter {
   private readonly boot = `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
   private readonly file: string;
   private written = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly meter: UsageMeter,
     directory: string,
-    intervalMs: number,
+    private readonly intervalMs: number,
   ) {
     this.file = join(directory, USAGE_FILE);
-    this.timer = setInterval(() => this.flush(), intervalMs);
+  }
+
+  /** A request ended: its counts are written within `intervalMs`, with any others by then. */
+  changed(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -63,7 +74,8 @@ export class UsageFileWriter {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.closed = true;
+    clearTimeout(this.timer);
     this.flush();
   }
 }

@@ -4,6 +4,7 @@ import {
   closeSync,
   copyFile,
   existsSync,
+  type FSWatcher,
   fstatSync,
   fsync,
   fsyncSync,
@@ -15,11 +16,12 @@ import {
   readSync,
   renameSync,
   rmSync,
+  watch,
   writeFileSync,
   writeSync,
   writevSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { type NativeDatabase, openNative } from "../../../core/sqlite/index";
 import {
@@ -79,6 +81,12 @@ export interface WalArchiverOptions {
    * that finds nothing new. A request (`poke`) or a find brings it back to `pollMs`.
    */
   idlePollMs: number;
+  /**
+   * Once nothing is left that only a look could find, looks come this seldom, as a safety net:
+   * writes come with requests (which poke), and an ask is seen by watching for its file.
+   * Without such a watch (fs.watch refused: inotify's limits, say) they stay at `idlePollMs`.
+   */
+  restPollMs: number;
 }
 
 interface OpenSegment {
@@ -129,6 +137,10 @@ export class WalArchiver {
   private header: WalHeader | undefined;
   private readonly headerBytes = Buffer.alloc(WAL_HEADER_BYTES);
   private readonly lastHeaderBytes = Buffer.alloc(WAL_HEADER_BYTES);
+  /** Watches the request file's directory, so that an idle worker need not look for asks. */
+  private watcher: FSWatcher | undefined;
+  /** The last look found an ask it could not take yet (a reader held the WAL). */
+  private askPending = false;
 
   constructor(private readonly options: WalArchiverOptions) {
     this.walFile = `${options.dbFile}-wal`;
@@ -148,6 +160,38 @@ export class WalArchiver {
     }
     this.archiveQuietly();
     this.pollDelayMs = options.pollMs;
+    this.watchForAsks();
+    this.scheduleTick();
+  }
+
+  /**
+   * Looks soon whenever the ask's file appears (or anything else in its directory changes
+   * that the platform does not name). The directory holds the database's directory, the
+   * archive's and a few files written seldom, so this fires seldom; changes inside the
+   * subdirectories (the WAL, the segments) are not reported.
+   */
+  private watchForAsks(): void {
+    const name = basename(this.options.requestFile);
+    try {
+      this.watcher = watch(dirname(this.options.requestFile), { persistent: false }, (_, file) => {
+        if (file === null || file === name) this.lookSoon();
+      });
+      this.watcher.on("error", () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+        this.lookSoon();
+      });
+    } catch {
+      // No watch: looks stay every `idlePollMs` while idle.
+      this.watcher = undefined;
+    }
+  }
+
+  /** The next unasked look at `pollMs` from now, and on from there. */
+  private lookSoon(): void {
+    if (this.closing || this.pollDelayMs === this.options.pollMs) return;
+    this.pollDelayMs = this.options.pollMs;
+    clearTimeout(this.timer);
     this.scheduleTick();
   }
 
@@ -158,11 +202,7 @@ export class WalArchiver {
   poke(): void {
     if (this.closed) return;
     // In use again: unasked looks come often (a WebSocket's writes, a backup request).
-    if (this.pollDelayMs !== this.options.pollMs) {
-      this.pollDelayMs = this.options.pollMs;
-      clearTimeout(this.timer);
-      this.scheduleTick();
-    }
+    this.lookSoon();
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -442,7 +482,8 @@ export class WalArchiver {
   /**
    * One timer, re-armed after each look. A fixed 100 ms interval woke every idle worker ten
    * times a second for a stat, a read and an access(2): at 1,000 databases on two cores, most
-   * of the machine (bench/density.ts).
+   * of the machine (bench/density.ts); a look every second was still a third of an idle
+   * worker's CPU.
    */
   private scheduleTick(): void {
     if (this.closing) return;
@@ -455,8 +496,10 @@ export class WalArchiver {
     try {
       const stamp = this.lastStamp;
       found = this.archive() > 0 || this.lastStamp !== stamp;
-      if (existsSync(this.options.requestFile) && this.startGeneration("requested")) {
+      this.askPending = existsSync(this.options.requestFile);
+      if (this.askPending && this.startGeneration("requested")) {
         rmSync(this.options.requestFile, { force: true });
+        this.askPending = false;
         found = true;
       }
     } catch (err) {
@@ -464,8 +507,22 @@ export class WalArchiver {
     }
     this.pollDelayMs = found
       ? this.options.pollMs
-      : Math.min(this.pollDelayMs * 2, this.options.idlePollMs);
+      : Math.min(this.pollDelayMs * 2, this.longestDelayMs());
     this.scheduleTick();
+  }
+
+  /**
+   * How long the next unasked look may wait. Only a look rotates a segment that is due by age,
+   * finishes after a base copy, or takes an ask that had to wait: while any of these is
+   * pending, or nothing watches for asks, at most `idlePollMs`.
+   */
+  private longestDelayMs(): number {
+    const pending =
+      this.askPending ||
+      this.basePending !== undefined ||
+      (this.segment?.commits ?? 0) > 0 ||
+      this.watcher === undefined;
+    return pending ? this.options.idlePollMs : this.options.restPollMs;
   }
 
   /**
@@ -551,6 +608,7 @@ export class WalArchiver {
     if (this.closed) return;
     this.closing = true;
     clearTimeout(this.timer);
+    this.watcher?.close();
     this.archiveQuietly();
     await this.basePending;
     this.archiveQuietly();
