@@ -126,7 +126,11 @@ export class Registry {
   }
 
   get(name: string): DatabaseRecord | undefined {
-    return this.query("SELECT * FROM databases WHERE name = ?", [name])[0];
+    // One native call (`get`), not the row iterator's three: asked for every database on
+    // every round of the health, usage and backup loops, and on every resolve.
+    const { stmt, columns } = this.read("SELECT * FROM databases WHERE name = ?");
+    const row = stmt.get([name]);
+    return row && toRecord(columns, row);
   }
 
   list(): DatabaseRecord[] {
@@ -258,31 +262,31 @@ export class Registry {
 
   private query(sql: string, args: NativeValue[]): DatabaseRecord[] {
     const { stmt, columns } = this.read(sql);
-    return [...stmt.iterate(args)].map((row) => {
-      const r = Object.fromEntries(columns.map((c, i) => [c, row[i]])) as Record<
-        string,
-        NativeValue
-      >;
-      return {
-        name: String(r.name),
-        status: String(r.status) as DatabaseStatus,
-        createdAt: Number(r.created_at),
-        lastActiveAt: Number(r.last_active_at),
-        workerId: r.worker_id === null ? null : String(r.worker_id),
-        url: r.url === null ? null : String(r.url),
-        restarts: Number(r.restarts),
-        lastError: r.last_error === null ? null : String(r.last_error),
-        keySalt: r.key_salt === null || r.key_salt === undefined ? null : String(r.key_salt),
-        uid: r.uid === null || r.uid === undefined ? null : Number(r.uid),
-        memoryMb: r.memory_mb === null || r.memory_mb === undefined ? null : Number(r.memory_mb),
-        quotaBytes:
-          r.quota_bytes === null || r.quota_bytes === undefined ? null : Number(r.quota_bytes),
-      };
-    });
+    return [...stmt.iterate(args)].map((row) => toRecord(columns, row));
   }
 }
 
 /** JS numbers would bind as REAL; the registry's numbers are all integers. */
 function bind(value: NativeValue): NativeValue {
   return typeof value === "number" ? BigInt(Math.trunc(value)) : value;
+}
+
+/** A `databases` row, read raw with its column names, as a record. */
+function toRecord(columns: string[], row: NativeValue[]): DatabaseRecord {
+  const r = Object.fromEntries(columns.map((c, i) => [c, row[i]])) as Record<string, NativeValue>;
+  return {
+    name: String(r.name),
+    status: String(r.status) as DatabaseStatus,
+    createdAt: Number(r.created_at),
+    lastActiveAt: Number(r.last_active_at),
+    workerId: r.worker_id === null ? null : String(r.worker_id),
+    url: r.url === null ? null : String(r.url),
+    restarts: Number(r.restarts),
+    lastError: r.last_error === null ? null : String(r.last_error),
+    keySalt: r.key_salt === null || r.key_salt === undefined ? null : String(r.key_salt),
+    uid: r.uid === null || r.uid === undefined ? null : Number(r.uid),
+    memoryMb: r.memory_mb === null || r.memory_mb === undefined ? null : Number(r.memory_mb),
+    quotaBytes:
+      r.quota_bytes === null || r.quota_bytes === undefined ? null : Number(r.quota_bytes),
+  };
 }

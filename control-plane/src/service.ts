@@ -132,7 +132,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   }
   await manager.start();
   const usageTimer = setInterval(() => {
-    for (const db of manager.list()) foldUsage(db.name);
+    for (const name of manager.names()) foldUsage(name);
   }, config.DBFORGE_USAGE_INTERVAL_MS);
   usageTimer.unref();
   const log = pino(
@@ -223,7 +223,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       await manager.shutdown(config.stopWorkersOnExit);
       // After the workers: their last segments ship on the next start.
       await backups.stop();
-      for (const db of manager.list()) foldUsage(db.name);
+      for (const name of manager.names()) foldUsage(name);
       await driver.close?.();
       registry.close();
       log.flush();

@@ -134,21 +134,28 @@ export class BackupService {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const db of this.manager.list()) {
+      for (const name of this.manager.names()) {
         try {
-          const shippedBase = await this.serial(db.name, () => this.ship(db.name));
-          this.requestIfDue(db.name);
+          // The archive's listing read once a round, for shipping and for the schedule.
+          const { shippedBase, newest } = await this.serial(name, async () => {
+            const generations = this.localGenerations(name);
+            return {
+              shippedBase: await this.ship(name, { generations }),
+              newest: generations.at(-1),
+            };
+          });
+          this.requestIfDue(name, newest);
           // Retention reads every manifest: after a new backup, else once a minute.
-          const last = this.lastPrune.get(db.name) ?? 0;
+          const last = this.lastPrune.get(name) ?? 0;
           if (shippedBase || Date.now() - last >= PRUNE_INTERVAL_MS) {
-            this.lastPrune.set(db.name, Date.now());
-            await this.serial(db.name, () => this.prune(db.name));
+            this.lastPrune.set(name, Date.now());
+            await this.serial(name, () => this.prune(name));
           }
         } catch (err) {
           console.error(
             JSON.stringify({
               msg: "backup: could not ship",
-              database: db.name,
+              database: name,
               error: String(err),
             }),
           );
@@ -160,8 +167,7 @@ export class BackupService {
   }
 
   /** Asks the worker for a new generation when the schedule says a backup is due. */
-  private requestIfDue(name: string): void {
-    const newest = this.localGenerations(name).at(-1);
+  private requestIfDue(name: string, newest: GenerationInfo | undefined): void {
     if (!newest) return;
     const { intervalS } = this.schedules.of(name);
     const request = join(this.manager.workerDir(name), GENERATION_REQUEST_FILE);
@@ -476,8 +482,10 @@ export class BackupService {
    * shipped. The newest generation's last segment is still being written unless `everything`
    * (the worker is stopped).
    */
-  private async ship(name: string, { everything = false } = {}): Promise<boolean> {
-    const generations = this.localGenerations(name);
+  private async ship(
+    name: string,
+    { everything = false, generations = this.localGenerations(name) } = {},
+  ): Promise<boolean> {
     const owner = this.ownerOf(name);
     let shippedBase = false;
     for (const [index, generation] of generations.entries()) {
