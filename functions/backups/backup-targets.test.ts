@@ -17,7 +17,7 @@ import {
 import { problemOf } from "../../testkit/problem";
 import { uniqueName } from "../../testkit/stack";
 import { makeTempDir, removeDir } from "../../testkit/temp";
-import { eventually } from "../../testkit/wait";
+import { eventually, sleep } from "../../testkit/wait";
 
 const FAST = { DBFORGE_WAL_SEGMENT_MS: "300", DBFORGE_BACKUP_SHIP_INTERVAL_MS: "300" };
 const KEY = randomBytes(32).toString("hex");
@@ -186,6 +186,35 @@ test("the schedule takes backups and retention prunes them, by the defaults and 
   const bad = await cp.api("PATCH", `/v1/databases/${own}`, { backupSchedule: { keep: 0 } });
   expect(bad.status).toBe(400);
 }, 60_000);
+
+test("retention prunes a backup when it reaches its maximum age, with no new backup to set it off", async () => {
+  const cp = await start({});
+  const name = uniqueName("aged");
+  await json(cp.api("POST", "/v1/databases", { name }), 201);
+  await json(cp.api("PATCH", `/v1/databases/${name}`, { backupSchedule: { maxAgeS: 60 } }), 200);
+  await sql(cp, name, ["CREATE TABLE t (v)"]);
+  const older = await json<{ id: string; createdAt: string }>(
+    cp.api("POST", `/v1/databases/${name}/backups`),
+    201,
+  );
+  await json(cp.api("POST", `/v1/databases/${name}/backups`), 201);
+  const ids = async () =>
+    (await json<Listed>(cp.api("GET", `/v1/databases/${name}/backups`), 200)).backups.map(
+      (b) => b.id,
+    );
+  expect(await ids()).toContain(older.id);
+  const expiresAt = Date.parse(older.createdAt) + 60_000;
+  // Kept until it is 60 s old (the newest is never pruned)...
+  await sleep(expiresAt - Date.now() - 3000);
+  expect(await ids()).toContain(older.id);
+  // ...and gone within a few rounds of it: retention runs when a backup expires, not on a
+  // fixed minute (which left it up to a minute more).
+  await expect
+    .poll(async () => (await ids()).includes(older.id), { timeout: 15_000, interval: 250 })
+    .toBe(false);
+  expect(Date.now() - expiresAt).toBeLessThan(5000);
+  expect(await ids()).toHaveLength(1);
+}, 90_000);
 
 test("another key cannot restore the backups (a clear 422); the right key restores them on a new control plane", async () => {
   const shared = makeTempDir("shared-backups");

@@ -80,8 +80,13 @@ export type RestorePoint = { backupId: string } | { timestamp: number };
 const MANIFEST = "manifest.json";
 /** Objects of a backup that never got its manifest are removed once this old. */
 const ORPHAN_AGE_MS = 10 * 60_000;
-/** Retention is applied at least this often (and after every new backup). */
-const PRUNE_INTERVAL_MS = 60_000;
+/**
+ * Retention is applied after every new backup and when a backup reaches its maximum age or an
+ * orphan its ORPHAN_AGE_MS; at least this often besides. Each pass lists the database's objects
+ * on the target and reads every manifest: once a minute for every database, that was a LIST and
+ * a GET per backup per database a minute on S3, for retention that had nothing to do.
+ */
+const PRUNE_AT_LEAST_MS = 60 * 60_000;
 const BASE_OBJECT = "base.dbfb";
 const segmentObject = (seq: number) => `${segmentName(seq)}.dbfb`;
 
@@ -101,7 +106,8 @@ export class BackupService {
   private readonly serials = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
-  private readonly lastPrune = new Map<string, number>();
+  /** When each database's retention next has something to do (see PRUNE_AT_LEAST_MS). */
+  private readonly nextPrune = new Map<string, number>();
 
   constructor(
     private readonly manager: DatabaseManager,
@@ -128,13 +134,21 @@ export class BackupService {
 
   setSchedule(name: string, schedule: Parameters<BackupSchedules["set"]>[1]): void {
     this.schedules.set(name, schedule);
+    // New retention: applied on the next round.
+    this.nextPrune.delete(name);
   }
 
   private async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const name of this.manager.names()) {
+      const names = this.manager.names();
+      // Deleted databases' entries go.
+      if (this.nextPrune.size > names.length) {
+        const live = new Set(names);
+        for (const name of this.nextPrune.keys()) if (!live.has(name)) this.nextPrune.delete(name);
+      }
+      for (const name of names) {
         try {
           // The archive's listing read once a round, for shipping and for the schedule.
           const { shippedBase, newest } = await this.serial(name, async () => {
@@ -145,11 +159,8 @@ export class BackupService {
             };
           });
           this.requestIfDue(name, newest);
-          // Retention reads every manifest: after a new backup, else once a minute.
-          const last = this.lastPrune.get(name) ?? 0;
-          if (shippedBase || Date.now() - last >= PRUNE_INTERVAL_MS) {
-            this.lastPrune.set(name, Date.now());
-            await this.serial(name, () => this.prune(name));
+          if (shippedBase || Date.now() >= (this.nextPrune.get(name) ?? 0)) {
+            this.nextPrune.set(name, await this.serial(name, () => this.prune(name)));
           }
         } catch (err) {
           console.error(
@@ -206,7 +217,7 @@ export class BackupService {
       await new Promise((r) => setTimeout(r, 50));
     }
     await this.serial(name, () => this.ship(name));
-    await this.serial(name, () => this.prune(name));
+    this.nextPrune.set(name, await this.serial(name, () => this.prune(name)));
     const made = (await this.list(name)).backups.find((b) => b.id === started.id);
     if (!made) throw new DomainError("INTERNAL_ERROR", "The backup was taken but is not listed");
     return made;
@@ -551,7 +562,8 @@ export class BackupService {
    * Also removes what a backup cut short left on the target (objects without a manifest, of
    * a generation this worker no longer has, after ORPHAN_AGE_MS).
    */
-  private async prune(name: string): Promise<void> {
+  /** Returns when retention next has something to do for `name`. */
+  private async prune(name: string): Promise<number> {
     const { keep, maxAgeS } = this.schedules.of(name);
     const local = this.localGenerations(name);
     const current = local.at(-1)?.id;
@@ -560,10 +572,15 @@ export class BackupService {
     const listed = new Set(manifests.map((m) => m.id));
     const here = new Set(local.map((g) => g.id));
     const orphans = new Map<string, string[]>();
+    let next = now + PRUNE_AT_LEAST_MS;
     for (const key of await this.target.list(`${name}/`)) {
       const id = key.split("/")[1] ?? "";
       if (!isGenerationId(id) || listed.has(id) || here.has(id)) continue;
-      if (now - Number(id.slice(0, 15)) < ORPHAN_AGE_MS) continue;
+      const orphanAt = Number(id.slice(0, 15)) + ORPHAN_AGE_MS;
+      if (now < orphanAt) {
+        next = Math.min(next, orphanAt);
+        continue;
+      }
       orphans.set(id, [...(orphans.get(id) ?? []), key]);
     }
     for (const keys of orphans.values()) for (const key of keys) await this.target.delete(key);
@@ -574,8 +591,12 @@ export class BackupService {
         const first = keys.find((k) => k.endsWith(`/${MANIFEST}`));
         if (first) await this.target.delete(first);
         for (const key of keys) if (key !== first) await this.target.delete(key);
+      } else {
+        // Kept for now: it goes once older than the maximum age (1 ms past, as above).
+        next = Math.min(next, manifest.startedAt + maxAgeS * 1000 + 1);
       }
     }
+    return next;
   }
 
   private async manifests(name: string): Promise<Manifest[]> {
