@@ -430,7 +430,14 @@ export class DockerDriver implements WorkerDriver {
       }
       if (!info.State.Running) break;
       const url = this.urlFrom(info);
-      if (url) return { state: "running", id: info.Id, url };
+      if (url) {
+        return {
+          state: "running",
+          id: info.Id,
+          url,
+          ...(info.State.Paused ? { suspended: true } : {}),
+        };
+      }
       // Running without its published port: a container on its way out (Docker releases the
       // port before it reports the exit). Asked again shortly, it has exited.
       if (attempt >= EXITING_CHECKS) break;

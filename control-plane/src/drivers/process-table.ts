@@ -25,6 +25,18 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Stopped by a signal (SIGSTOP, SIGTSTP) or a tracer: state T or t in /proc/PID/stat. */
+export function isSuspended(pid: number): boolean {
+  if (!HAS_PROC) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state === "T" || state === "t";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * What a worker's environment says about it: its control plane, and its database's name, or
  * (a pooled worker, started before it had a database) its pool slot, which the pid file of the

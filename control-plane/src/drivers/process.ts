@@ -19,7 +19,7 @@ import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
 import { fitsPool } from "./pool";
 import { type PooledWorker, WorkerPool } from "./process-pool";
-import { alive, HAS_PROC, isWorker, scanWorkers } from "./process-table";
+import { alive, HAS_PROC, isSuspended, isWorker, scanWorkers } from "./process-table";
 import {
   memoryEnv,
   SQLD_DB_DIR,
@@ -340,7 +340,12 @@ export class ProcessDriver implements WorkerDriver {
     // Port 0: a start that never finished (its control plane died); start() replaces it.
     if (pidFile.port === 0) return { state: "missing" };
     if (this.isOurs(pidFile.pid, name, pidFile.slot)) {
-      return { state: "running", id: String(pidFile.pid), url: `http://127.0.0.1:${pidFile.port}` };
+      return {
+        state: "running",
+        id: String(pidFile.pid),
+        url: `http://127.0.0.1:${pidFile.port}`,
+        ...(isSuspended(pidFile.pid) ? { suspended: true } : {}),
+      };
     }
     const log = this.logTail(this.logPath(name), 0, 4000);
     const lastStart = log.lastIndexOf('"msg":"listening"');

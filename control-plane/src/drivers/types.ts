@@ -59,7 +59,11 @@ export interface StartedWorker {
 }
 
 export type WorkerStatus =
-  | { state: "running"; id: string; url: string }
+  /**
+   * `suspended`: the process runs but is stopped (SIGSTOP, a paused container) and cannot
+   * answer: the health loop probes it at once rather than at its next probe interval.
+   */
+  | { state: "running"; id: string; url: string; suspended?: boolean }
   /** `idle`: it stopped itself after SQLD_IDLE_SHUTDOWN_TIMEOUT_S (exit status 0). */
   | { state: "exited"; idle: boolean; detail: string }
   | { state: "missing" };
