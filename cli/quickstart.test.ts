@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { ROOT } from "../testkit/paths";
 import { freePort } from "../testkit/ports";
+import { isLive } from "../testkit/processes";
 import { makeTempDir, removeDir } from "../testkit/temp";
 import { sleep } from "../testkit/wait";
 
@@ -32,8 +33,7 @@ function processesUsing(dir: string): string[] {
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      if (!isLive(pid)) continue;
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
       const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
       if (cmdline.includes(dir) || cwd.startsWith(dir) || environ.includes(dir))

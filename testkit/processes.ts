@@ -35,6 +35,16 @@ interface ProcessEntry {
   slot: string | undefined;
 }
 
+/** Whether `pid` is a live process: in the table and not a zombie (exited, not yet reaped). */
+export function isLive(pid: number | string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
 /** Live (non-zombie) processes whose environment names the control plane of `dataDir`. */
 function instanceProcesses(dataDir: string): ProcessEntry[] {
   const instance = `DBFORGE_INSTANCE=${instanceOf(dataDir)}`;
@@ -42,8 +52,7 @@ function instanceProcesses(dataDir: string): ProcessEntry[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      if (!isLive(entry)) continue;
       const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
       if (!environ.includes(instance)) continue;
       const value = (prefix: string) =>

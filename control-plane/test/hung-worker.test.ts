@@ -5,7 +5,6 @@
  * stopped process, a paused container).
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, test } from "vitest";
 import {
@@ -13,7 +12,7 @@ import {
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
 import { buildImage } from "../../testkit/image";
-import { removeContainersOf } from "../../testkit/processes";
+import { isLive, removeContainersOf } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually } from "../../testkit/wait";
 
@@ -33,16 +32,6 @@ function pidOf(driver: Driver, workerId: string): number {
   return Number(
     execFileSync("docker", ["inspect", "-f", "{{.State.Pid}}", workerId], { encoding: "utf8" }),
   );
-}
-
-/** Alive and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
 }
 
 describe.each(["process", "docker"] as const)("%s driver", (driver) => {
@@ -116,7 +105,7 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
     expect(took).toBeLessThan(15_000);
     // The stopped process is gone from the process table, not left behind (SIGTERM alone
     // would wait out the stop's 15 s grace: a stopped process acts on it only once continued).
-    await eventually(async () => (alive(pid) ? undefined : true), 10_000, "the old worker gone");
+    await eventually(async () => (isLive(pid) ? undefined : true), 10_000, "the old worker gone");
   });
 
   test("a suspended worker is probed at once, not at its next probe interval", async () => {
@@ -127,6 +116,6 @@ describe.each(["process", "docker"] as const)("%s driver", (driver) => {
     else process.kill(pid, "SIGSTOP");
     const took = await replaced(cp, before, Date.now());
     expect(took).toBeLessThan(20_000);
-    await eventually(async () => (alive(pid) ? undefined : true), 10_000, "the old worker gone");
+    await eventually(async () => (isLive(pid) ? undefined : true), 10_000, "the old worker gone");
   });
 });

@@ -15,6 +15,7 @@ import { buildImage } from "../../testkit/image";
 import {
   containersOf,
   instanceOf,
+  isLive,
   removeContainersOf,
   workerProcesses,
 } from "../../testkit/processes";
@@ -51,12 +52,7 @@ function workerExists(
 ): boolean {
   if (driver === "docker") return containersOf(dataDir, name).length > 0;
   // A zombie (exited, not yet reaped by its new parent) does not count.
-  try {
-    const stat = readFileSync(`/proc/${workerId}/stat`, "utf8");
-    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
+  return isLive(workerId);
 }
 
 describe.each(["process", "docker"] as const)("%s driver", (driver) => {
