@@ -607,6 +607,31 @@ describe("health", () => {
     expect(driver.calls).toEqual(["start watched"]);
   });
 
+  test("a driver that lists its running workers in one call is not asked each one's status every round", async () => {
+    let lists = 0;
+    Object.assign(driver, {
+      running: async () => {
+        lists++;
+        return new Set(
+          [...driver.workers].filter(([, w]) => w.state === "running").map(([name]) => name),
+        );
+      },
+    });
+    await healthManager();
+    await manager.create("listed");
+    driver.reads.status = 0;
+    driver.reads.probes = 0;
+    await new Promise((r) => setTimeout(r, 700));
+    // ~70 rounds, a list each; a status read only with each probe (3 at most).
+    expect(lists).toBeGreaterThan(20);
+    expect(driver.reads.probes).toBeLessThanOrEqual(3);
+    expect(driver.reads.status).toBeLessThanOrEqual(driver.reads.probes);
+    // A worker the list does not show running is asked, and restarted.
+    driver.workers.get("listed")!.state = "exited";
+    await new Promise((r) => setTimeout(r, 100));
+    expect(driver.calls).toEqual(["start listed", "start listed"]);
+  });
+
   test("a worker that stops answering probes is probed every round and restarted after three", async () => {
     await healthManager();
     await manager.create("watched");

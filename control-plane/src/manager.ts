@@ -388,11 +388,14 @@ export class DatabaseManager {
    */
   private async healthTick(): Promise<void> {
     const probeEvery = this.options.healthProbeIntervalMs ?? this.options.healthIntervalMs;
+    // One call for the round where the driver has it; failing, each database is asked.
+    const running = await this.driver.running?.().catch(() => undefined);
     for (const record of this.registry.list()) {
       if (this.stopping) return;
       if (record.status !== "running" || this.locks.has(record.name)) continue;
       const served = this.lastServed.get(record.name) ?? 0;
       const probe = this.failures.has(record.name) || Date.now() - served >= probeEvery;
+      if (!probe && running?.has(record.name)) continue;
       await this.checkHealth(record.name, probe);
     }
   }

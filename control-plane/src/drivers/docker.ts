@@ -471,8 +471,19 @@ export class DockerDriver implements WorkerDriver {
   }
 
   async list(): Promise<string[]> {
+    return this.databasesOf(await this.containers({ pooled: false }));
+  }
+
+  async running(): Promise<Set<string>> {
+    const containers = await this.containers({ pooled: false });
+    // "running" only: a paused container's state is "paused".
+    return new Set(this.databasesOf(containers.filter((c) => c.State === "running")));
+  }
+
+  /** The databases `containers` serve. */
+  private databasesOf(containers: Dockerode.ContainerInfo[]): string[] {
     const prefix = `/${this.containerName("")}`;
-    return (await this.containers({ pooled: false }))
+    return containers
       .map((c) => {
         // A claimed pooled container carries no database label: its name says which.
         const named = c.Names.find((n) => n.startsWith(prefix))?.slice(prefix.length);

@@ -81,6 +81,12 @@ export interface WorkerDriver {
   remove(name: string): Promise<void>;
   /** Names of every database with a worker (running or not) owned by this control plane. */
   list(): Promise<string[]>;
+  /**
+   * Names of the databases whose workers run (not suspended), in one call: where `status` of
+   * each costs more (Docker: an inspect per container, a list for all). The health round then
+   * asks `status` only of the others, and of those it probes.
+   */
+  running?(): Promise<Set<string>>;
   /** Subscribes to workers that exit on their own (crash or idle), where the driver can tell. */
   onExit(listener: (name: string) => void): void;
   /** Releases what the driver holds for itself (pre-started workers); workers are stop()'s. */
