@@ -28,9 +28,18 @@ const PIPELINE = JSON.stringify({
   ],
 });
 
+/** The rehearsal's directory, in the temporary directory: this prefix, the worker's pid, "-". */
+export const REHEARSAL_DIR_PREFIX = "dbforge-rehearsal-";
+
 export async function rehearse(): Promise<void> {
   // node:os loaded here, not imported: a worker that is not pooled never rehearses.
-  const dir = mkdtempSync(join(process.getBuiltinModule("node:os").tmpdir(), "dbforge-rehearsal-"));
+  const dir = mkdtempSync(
+    join(process.getBuiltinModule("node:os").tmpdir(), `${REHEARSAL_DIR_PREFIX}${process.pid}-`),
+  );
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  // A pooled worker can be ended mid-rehearsal (its control plane gone: process.exit); the
+  // directory goes with it. Only a SIGKILL of the worker itself leaves one behind.
+  process.once("exit", removeDir);
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   try {
     const config = parseEnv({
@@ -47,7 +56,8 @@ export async function rehearse(): Promise<void> {
       await worker.shutdown();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    process.off("exit", removeDir);
+    removeDir();
   }
 }
 
