@@ -34,9 +34,11 @@ class FakeDriver implements WorkerDriver {
   readonly kind = "process" as const;
   readonly calls: string[] = [];
   /** Driver status reads and HTTP probes, per database. */
-  readonly reads = { status: 0, probes: 0 };
+  readonly reads = { status: 0, probes: 0, keepAwakes: 0 };
   readonly workers = new Map<string, FakeWorker>();
   beforeStart: (spec: WorkerSpec) => Promise<void> = async () => {};
+  /** Runs on every worker started, before the start returns. */
+  afterStart: (worker: FakeWorker) => void = () => {};
   private readonly exitListeners: Array<(name: string) => void> = [];
   private started = 0;
 
@@ -54,6 +56,7 @@ class FakeDriver implements WorkerDriver {
       idle: false,
     };
     this.workers.set(spec.name, worker);
+    this.afterStart(worker);
     return { id: worker.id, url: worker.url };
   }
 
@@ -100,6 +103,7 @@ class FakeDriver implements WorkerDriver {
       return worker?.state === "running" && !worker.hung;
     },
     keepAwake: async (url) => {
+      this.reads.keepAwakes++;
       const worker = this.byUrl(url);
       if (worker?.state !== "running") return "stopping";
       if (!worker.stopping) return "serving";
@@ -347,6 +351,52 @@ describe("resolve", () => {
     // A worker that stays is handed out as it is.
     expect((await manager.resolve("dozing", "read-only")).url).toBe("http://fake-dozing:2");
     expect(driver.calls).toHaveLength(2);
+  });
+
+  describe("a wake slower than half the idle timeout (a loaded host, a timeout of seconds)", () => {
+    /** A stopped database whose starts take 600 ms, against an idle timeout of 1 s. */
+    const slowWakes = async (name: string) => {
+      await manager.shutdown(false);
+      manager = new DatabaseManager(registry, driver, keys, OPTIONS({ idleTimeoutS: 1 }));
+      await manager.create(name);
+      driver.exit(name, true);
+      await settle();
+      expect(manager.get(name).status).toBe("stopped");
+      driver.beforeStart = () => new Promise((r) => setTimeout(r, 600));
+    };
+
+    test("asks the new worker to stay, and starts again one already stopping", async () => {
+      await slowWakes("slow");
+      let starts = 0;
+      // The first worker of the wake is already at the end of its idle timeout when started.
+      driver.afterStart = (worker) => {
+        if (++starts === 1) worker.stopping = true;
+      };
+      const resolved = await manager.resolve("slow", "read-only");
+      expect(driver.calls).toEqual(["start slow", "start slow", "start slow"]);
+      expect(resolved.url).toBe("http://fake-slow:3");
+      expect(driver.reads.keepAwakes).toBe(2);
+    });
+
+    test("gives up with WORKER_UNAVAILABLE after three starts that each stop first", async () => {
+      await slowWakes("hopeless");
+      driver.afterStart = (worker) => {
+        worker.stopping = true;
+      };
+      expect(await failure(manager.resolve("hopeless", "read-only"))).toMatchObject({
+        code: "WORKER_UNAVAILABLE",
+        message: expect.stringContaining("stopped for idleness before it could be handed out"),
+      });
+      expect(driver.calls.filter((c) => c === "start hopeless")).toHaveLength(4);
+    });
+
+    test("a fast wake asks nothing more", async () => {
+      await slowWakes("quick");
+      driver.beforeStart = async () => {};
+      const resolved = await manager.resolve("quick", "read-only");
+      expect(resolved.url).toBe("http://fake-quick:2");
+      expect(driver.reads.keepAwakes).toBe(0);
+    });
   });
 
   test("a crashed worker is restarted and counted as a restart", async () => {

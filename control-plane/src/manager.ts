@@ -10,7 +10,7 @@ import { directorySize, diskError } from "./disk";
 import { SQLD_DB_DIR, type WorkerDriver, type WorkerSpec } from "./drivers/types";
 import { type DatabaseKeyId, type KeyRing, newKeySalt, type SignedToken } from "./keys";
 import type { DatabaseRecord, Registry } from "./registry";
-import { httpLiveness, type WorkerLiveness } from "./worker-liveness";
+import { httpLiveness, type Liveness, type WorkerLiveness } from "./worker-liveness";
 
 export interface ManagerOptions {
   dataRoot: string;
@@ -64,6 +64,9 @@ const RECOVERY_CONCURRENCY = 32;
 
 /** Consecutive failed health checks of a running worker before it is restarted. */
 const UNHEALTHY_LIMIT = 3;
+/** How many starts a resolve tries when each worker stops for idleness before it is handed out. */
+const WAKE_ATTEMPTS = 3;
+
 /** How long a resolve waits for a worker seen stopping itself to be gone (idle: ~0.1 s). */
 const STOPPING_WAIT_MS = 5000;
 
@@ -447,10 +450,7 @@ export class DatabaseManager {
       if (status.state === "running") {
         // The caller is about to use it: a worker at the very end of its idle timeout would
         // hand them a closed port. Asked to stay, it either stays or is seen stopping.
-        const token = this.keys.mint(keyIdOf(record), "read-only", 60).token;
-        const liveness = await this.liveness.keepAwake(status.url, token);
-        if (liveness === "serving") this.lastServed.set(record.name, Date.now());
-        if (liveness !== "stopping") {
+        if ((await this.askToStay(record, status.url)) !== "stopping") {
           if (status.url !== record.url)
             this.registry.update(record.name, { url: status.url, workerId: status.id });
           return status.url;
@@ -458,7 +458,37 @@ export class DatabaseManager {
         await this.untilStopped(record.name);
       }
     }
-    return this.restart(record, null);
+    // A started worker counts its idle time from its own start, and resolve promises the
+    // caller half the idle timeout from its answer. A start slower than that (a host under
+    // load, starts queued behind each other, an idle timeout of seconds) would hand out a
+    // worker already stopping (32 parallel wakes under load, a 3 s timeout: up to 17 of them
+    // refused): then it is asked to stay too, and started again if it is past that.
+    const idleMs = this.options.idleTimeoutS * 1000;
+    for (let attempt = 1; ; attempt++) {
+      const began = Date.now();
+      const url = await this.restart(this.mustGet(record.name), null);
+      if (idleMs <= 0 || Date.now() - began < idleMs / 2) return url;
+      const liveness = await this.askToStay(record, url);
+      if (liveness === "serving") return url;
+      // No answer in time: a worker the driver still sees running is handed out as it is.
+      if (liveness === "unknown" && (await this.driver.status(record.name)).state === "running")
+        return url;
+      await this.untilStopped(record.name);
+      if (attempt >= WAKE_ATTEMPTS) {
+        throw new DomainError(
+          "WORKER_UNAVAILABLE",
+          `The worker of ${record.name} stopped for idleness before it could be handed out: starts take longer than its idle timeout on this host. Try again`,
+        );
+      }
+    }
+  }
+
+  /** Tells the running worker at `url` it is about to be used (see keepAwake). */
+  private async askToStay(record: DatabaseRecord, url: string): Promise<Liveness> {
+    const token = this.keys.mint(keyIdOf(record), "read-only", 60).token;
+    const liveness = await this.liveness.keepAwake(url, token);
+    if (liveness === "serving") this.lastServed.set(record.name, Date.now());
+    return liveness;
   }
 
   /** Waits (bounded) for a worker that is stopping itself to be gone, so it can start again. */
