@@ -5,3 +5,10 @@
  */
 export const POOL_PATH = "/dbforge/v1/pool";
 export const POOL_CLAIM_PATH = `${POOL_PATH}/claim`;
+
+/**
+ * A pooled worker's rehearsal directory (workers-image/src/rehearsal.ts), in its temporary
+ * directory: this prefix, the worker's pid, "-", a random suffix. Removed by the worker, on exit
+ * too; only a SIGKILL mid-rehearsal leaves one behind.
+ */
+export const REHEARSAL_DIR_PREFIX = "dbforge-rehearsal-";

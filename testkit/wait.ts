@@ -4,13 +4,14 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Polls `check` every 100 ms until it returns a value other than undefined, and returns that
+ * Polls `check` every `intervalMs` (100 ms) until it returns a value other than undefined, and returns that
  * value. A throwing check counts as "not yet"; its last error is part of the timeout's message.
  */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
   timeoutMs = 15_000,
   what = "condition",
+  intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -21,7 +22,7 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    await sleep(100);
+    await sleep(intervalMs);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }

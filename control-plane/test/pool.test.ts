@@ -4,15 +4,16 @@
  * never outlive the control plane unclaimed, whatever the way it ends (a clean stop, kill -9)
  * and however starts race. Asserted on the process table and the pid files.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, expect, test } from "vitest";
+import { REHEARSAL_DIR_PREFIX } from "../../core/worker-pool";
 import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
-import { poolProcesses, workerProcesses } from "../../testkit/processes";
+import { isLive, poolProcesses, workerProcesses } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { eventually, sleep } from "../../testkit/wait";
 
@@ -87,6 +88,49 @@ test("a create takes a pooled worker, which serves that database as its own proc
   expect(workerProcesses(cp.dataDir).size).toBe(0);
   expect(poolProcesses(cp.dataDir)).toEqual([]);
 });
+
+/** The pooled workers' temporary directory: the process driver gives a worker no TMPDIR. */
+const WORKER_TMP = "/tmp";
+
+/** Pids that have a rehearsal directory in the workers' temporary directory. */
+function rehearsing(): Set<number> {
+  const pids = readdirSync(WORKER_TMP)
+    .filter((f) => f.startsWith(REHEARSAL_DIR_PREFIX))
+    .map((f) => Number(f.slice(REHEARSAL_DIR_PREFIX.length).split("-")[0]));
+  return new Set(pids);
+}
+
+test("6 stops and kill -9s while a pooled worker rehearses: it exits and leaves nothing in /tmp", async () => {
+  // A pooled worker rehearses (a throwaway database in /tmp) while the pool fills; a pool that
+  // closes, or a control plane that dies, then must not leave that directory behind.
+  let cp = await start();
+  for (let cycle = 0; cycle < 6; cycle++) {
+    const caught = await eventually(
+      async () => {
+        const dirs = rehearsing();
+        return dirs.size > 0 ? poolProcesses(cp.dataDir).find((p) => dirs.has(p)) : undefined;
+      },
+      20_000,
+      `cycle ${cycle}: a pooled worker rehearsing`,
+      1,
+    );
+    if (cycle % 2 === 0) expect(await cp.stop()).toBe(0);
+    else await cp.kill();
+    await eventually(
+      async () => (isLive(caught) ? undefined : true),
+      10_000,
+      `cycle ${cycle}: the rehearsing worker ${caught} to exit`,
+    );
+    expect(rehearsing().has(caught), `cycle ${cycle}: ${caught}'s rehearsal directory`).toBe(false);
+    await eventually(
+      async () => (poolProcesses(cp.dataDir).length === 0 ? true : undefined),
+      10_000,
+      `cycle ${cycle}: unclaimed pooled workers to exit`,
+    );
+    cp = await start(cp.dataDir);
+  }
+  expect(await cp.stop()).toBe(0);
+}, 120_000);
 
 test("kill -9 of the control plane: pooled workers exit, claimed ones are adopted", async () => {
   let cp = await start();

@@ -29,11 +29,15 @@ type PoolMessage =
 
 export function ipcChannel(): PoolChannel {
   const send = (message: PoolMessage) => process.send?.(message);
+  // Watched from the start, not only once loaded: a pool that closes (or a control plane that
+  // goes away) while the worker still loads or rehearses ends it then, through its exit
+  // handlers, which remove what the rehearsal made (see ./rehearsal.ts).
+  const orphaned = () => process.exit(0);
+  if (!process.connected) orphaned();
+  process.once("disconnect", orphaned);
   return {
     claimed: () =>
       new Promise((resolve) => {
-        const orphaned = () => process.exit(0);
-        process.once("disconnect", orphaned);
         process.on("message", (message: PoolMessage) => {
           if (message?.type !== "claim") return;
           process.off("disconnect", orphaned);

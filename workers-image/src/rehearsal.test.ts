@@ -8,9 +8,10 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import { REHEARSAL_DIR_PREFIX } from "../../core/worker-pool";
 import { engineEnv, testEngine } from "../../testkit/engine";
 import { ROOT } from "../../testkit/paths";
-import { REHEARSAL_DIR_PREFIX, rehearse } from "./rehearsal";
+import { rehearse } from "./rehearsal";
 
 const rehearsalDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith(REHEARSAL_DIR_PREFIX));
 

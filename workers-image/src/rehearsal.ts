@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { signJwt } from "../../core/jwt";
+import { REHEARSAL_DIR_PREFIX } from "../../core/worker-pool";
 import { parseEnv } from "./env";
 import { startWorker } from "./server";
 
@@ -27,9 +28,6 @@ const PIPELINE = JSON.stringify({
     { type: "close" },
   ],
 });
-
-/** The rehearsal's directory, in the temporary directory: this prefix, the worker's pid, "-". */
-export const REHEARSAL_DIR_PREFIX = "dbforge-rehearsal-";
 
 export async function rehearse(): Promise<void> {
   // node:os loaded here, not imported: a worker that is not pooled never rehearses.

@@ -11,6 +11,9 @@ import { randomBytes } from "node:crypto";
 import { closeSync, openSync, rmSync } from "node:fs";
 import { Pool, type PoolLauncher } from "./pool";
 
+/** How long a worker still loading when the pool closes has to exit on its own. */
+const ABORT_GRACE_MS = 2000;
+
 export interface PooledWorker {
   child: ChildProcess;
   /** DBFORGE_POOL_SLOT: how the process table tells this worker (see process-table.ts). */
@@ -32,22 +35,53 @@ export interface WorkerPoolOptions {
 }
 
 export class WorkerPool extends Pool<PooledWorker> {
+  private readonly processes: ProcessLauncher;
+
   constructor(options: WorkerPoolOptions) {
-    super(options.size, new ProcessLauncher(options), (err) =>
+    const launcher = new ProcessLauncher(options);
+    super(options.size, launcher, (err) =>
       console.error(JSON.stringify({ msg: "worker pool: start failed", error: err.message })),
     );
+    this.processes = launcher;
   }
+
+  /** Closes the pool, and resolves once every worker it ended has exited. */
+  async shut(): Promise<void> {
+    this.close();
+    await this.processes.settled();
+  }
+}
+
+/** Resolves once `child` has exited (at once if it has). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
 class ProcessLauncher implements PoolLauncher<PooledWorker> {
   /** The worker being started, killed if the pool closes meanwhile. */
   private loading: ChildProcess | undefined;
+  /** The workers this launcher ended, until they have exited. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
+  /** Resolves once every worker ended so far has exited. */
+  async settled(): Promise<void> {
+    await Promise.all(this.ending);
+  }
+
   discard(worker: PooledWorker): void {
     worker.child.kill("SIGKILL");
+    this.waitFor(worker.child);
     rmSync(worker.logPath, { force: true });
+  }
+
+  private waitFor(child: ChildProcess): void {
+    const gone = exited(child).then(() => {
+      this.ending.delete(gone);
+    });
+    this.ending.add(gone);
   }
 
   watch(worker: PooledWorker, gone: () => void): void {
@@ -59,7 +93,15 @@ class ProcessLauncher implements PoolLauncher<PooledWorker> {
   }
 
   abortLaunch(): void {
-    this.loading?.kill("SIGKILL");
+    const loading = this.loading;
+    if (!loading) return;
+    // Let go of it rather than kill it: it exits on its own when its channel closes, and its
+    // exit handlers remove what it made in the host's temporary directory while it rehearsed (a
+    // SIGKILL mid-rehearsal left that directory behind). Killed if it does not go in time.
+    if (loading.connected) loading.disconnect();
+    const kill = setTimeout(() => loading.kill("SIGKILL"), ABORT_GRACE_MS);
+    this.waitFor(loading);
+    exited(loading).then(() => clearTimeout(kill));
   }
 
   launch(): Promise<PooledWorker> {

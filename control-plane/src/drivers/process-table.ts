@@ -9,32 +9,37 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 /** Whether this system has Linux's /proc (macOS and Windows do not). */
 export const HAS_PROC = existsSync("/proc/self/environ");
 
-/** Alive and not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
+/**
+ * A process's state letter in /proc/PID/stat (R, S, D, T, t, Z, …), undefined once it is gone.
+ * Without /proc a live process is "?": nothing more can be told.
+ */
+type ProcessState = string | undefined;
+
+function processState(pid: number): ProcessState {
+  if (!HAS_PROC) {
+    try {
+      process.kill(pid, 0);
+      return "?";
+    } catch {
+      return undefined;
+    }
   }
-  if (!HAS_PROC) return true;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    return stat.charAt(stat.lastIndexOf(")") + 2);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** Stopped by a signal (SIGSTOP, SIGTSTP) or a tracer: state T or t in /proc/PID/stat. */
-export function isSuspended(pid: number): boolean {
-  if (!HAS_PROC) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.charAt(stat.lastIndexOf(")") + 2);
-    return state === "T" || state === "t";
-  } catch {
-    return false;
-  }
+const isLiveState = (state: ProcessState) => state !== undefined && state !== "Z";
+
+/** Stopped by a signal (SIGSTOP, SIGTSTP) or a tracer. */
+const isSuspendedState = (state: ProcessState) => state === "T" || state === "t";
+
+/** Alive and not a zombie. */
+export function alive(pid: number): boolean {
+  return isLiveState(processState(pid));
 }
 
 /**
@@ -66,15 +71,24 @@ function workerIdentity(pid: number): WorkerIdentity | undefined {
 }
 
 /**
- * Whether `pid` is a live worker of this control plane serving database `name`: named so in its
- * environment, or the pooled worker of `slot` (from the database's pid file).
+ * Whether `pid` is a live worker of this control plane serving database `name` (named so in its
+ * environment, or the pooled worker of `slot`, from the database's pid file), and then whether
+ * it runs or is suspended: one read of its state for both.
  */
-export function isWorker(pid: number, name: string, instance: string, slot?: string): boolean {
-  if (!alive(pid)) return false;
-  if (!HAS_PROC) return true;
-  const identity = workerIdentity(pid);
-  if (identity?.instance !== instance) return false;
-  return identity.name === name || (slot !== undefined && identity.slot === slot);
+export function workerState(
+  pid: number,
+  name: string,
+  instance: string,
+  slot?: string,
+): "running" | "suspended" | undefined {
+  const state = processState(pid);
+  if (!isLiveState(state)) return undefined;
+  if (HAS_PROC) {
+    const identity = workerIdentity(pid);
+    if (identity?.instance !== instance) return undefined;
+    if (identity.name !== name && (slot === undefined || identity.slot !== slot)) return undefined;
+  }
+  return isSuspendedState(state) ? "suspended" : "running";
 }
 
 export interface ScannedWorkers {

@@ -19,7 +19,7 @@ import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
 import { fitsPool } from "./pool";
 import { type PooledWorker, WorkerPool } from "./process-pool";
-import { alive, HAS_PROC, isSuspended, isWorker, scanWorkers } from "./process-table";
+import { alive, HAS_PROC, scanWorkers, workerState } from "./process-table";
 import {
   memoryEnv,
   SQLD_DB_DIR,
@@ -119,9 +119,12 @@ export class ProcessDriver implements WorkerDriver {
     }
   }
 
-  /** Kills the pooled workers waiting for a database (started ones are stop()'s business). */
-  close(): void {
-    this.pool?.close();
+  /**
+   * Ends the pooled workers waiting for a database (started ones are stop()'s business), and
+   * resolves once they have exited.
+   */
+  async close(): Promise<void> {
+    await this.pool?.shut();
   }
 
   /** node and the bundle, under RLIMIT_AS where prlimit exists. */
@@ -339,12 +342,13 @@ export class ProcessDriver implements WorkerDriver {
     if (!pidFile) return { state: "missing" };
     // Port 0: a start that never finished (its control plane died); start() replaces it.
     if (pidFile.port === 0) return { state: "missing" };
-    if (this.isOurs(pidFile.pid, name, pidFile.slot)) {
+    const state = this.ourState(pidFile.pid, name, pidFile.slot);
+    if (state) {
       return {
         state: "running",
         id: String(pidFile.pid),
         url: `http://127.0.0.1:${pidFile.port}`,
-        ...(isSuspended(pidFile.pid) ? { suspended: true } : {}),
+        ...(state === "suspended" ? { suspended: true } : {}),
       };
     }
     const log = this.logTail(this.logPath(name), 0, 4000);
@@ -449,11 +453,17 @@ export class ProcessDriver implements WorkerDriver {
    * worker lock is held: only a live worker of this database holds it.
    */
   private isOurs(pid: number, name: string, slot?: string): boolean {
-    if (!isWorker(pid, name, this.options.instanceId, slot)) return false;
-    if (HAS_PROC) return true;
+    return this.ourState(pid, name, slot) !== undefined;
+  }
+
+  /** isOurs, and then whether it runs or is suspended. */
+  private ourState(pid: number, name: string, slot?: string): "running" | "suspended" | undefined {
+    const state = workerState(pid, name, this.options.instanceId, slot);
+    if (!state || HAS_PROC) return state;
     const child = this.children.get(name);
-    if (child?.pid === pid) return child.exitCode === null && child.signalCode === null;
-    return workerLockHeld(join(this.options.dataRoot, name, SQLD_DB_DIR));
+    if (child?.pid === pid)
+      return child.exitCode === null && child.signalCode === null ? state : undefined;
+    return workerLockHeld(join(this.options.dataRoot, name, SQLD_DB_DIR)) ? state : undefined;
   }
 
   /** The worker logs {"msg":"listening","addr":"host:port"} once it accepts connections. */
