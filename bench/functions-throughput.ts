@@ -3,8 +3,10 @@
  * (POST /api/db/{name}/query) and as Hrana through the libSQL proxy (/db/{name}/v2/pipeline),
  * next to the same pipeline sent to the database's worker directly, with the worker token the
  * control plane hands out, in the same run, and through a bare relay (node:http in, undici's
- * pool out, the body passed through: no auth, no checks, no log), the ceiling of any Node hop
- * on this machine. And large JSON answers with and without compression.
+ * pool out, the body passed through: no auth, no checks, no log), the ceiling of a hop built on
+ * node:http and undici, and through a raw relay (HTTP framed by hand on both sides,
+ * ./raw-relay.ts), the ceiling of any Node hop on this machine. And large JSON answers with and
+ * without compression.
  */
 import { createServer, request } from "node:http";
 import { Pool } from "undici";
@@ -13,6 +15,7 @@ import { startControlPlaneProcess } from "../testkit/control-plane-process";
 import { workerProcesses } from "../testkit/processes";
 import { removeDir } from "../testkit/temp";
 import type { LoadResult } from "./load";
+import { rawRelay } from "./raw-relay";
 import { loadAt, pointSelects, ROWS } from "./worker-throughput";
 
 const restSelects = Array.from({ length: 1000 }, (_, i) =>
@@ -85,6 +88,14 @@ export async function benchFunctions(): Promise<void> {
       concurrency,
       { pid: process.pid },
     ).finally(() => relay.close());
+    const raw = await rawRelay(resolved.url, resolved.token);
+    const framed = await loadAt(
+      "raw relay (node:net, framed by hand)",
+      `${raw.url}/v2/pipeline`,
+      pointSelects(true),
+      concurrency,
+      { pid: process.pid },
+    ).finally(() => raw.close());
     const rest = await loadAt(
       "REST /api/db/{name}/query",
       `${host.url}/api/db/bench/query`,
@@ -102,6 +113,7 @@ export async function benchFunctions(): Promise<void> {
     console.log("\nThe functions hop: point select through the Node functions host");
     const rows: Array<{ r: LoadResult; goal?: number }> = [
       ...bare.map((r) => ({ r })),
+      ...framed.map((r) => ({ r })),
       ...rest.map((r) => ({ r, goal: 0.7 })),
       ...proxy.map((r) => ({ r, goal: 0.8 })),
     ];
