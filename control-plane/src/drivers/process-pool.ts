@@ -78,6 +78,10 @@ class ProcessLauncher implements PoolLauncher<PooledWorker> {
   }
 
   private waitFor(child: ChildProcess): void {
+    // Pooled workers are unref'd (they must not keep a control plane alive); one being waited
+    // for must, or a stopping process would exit in the middle of its stop, before the steps
+    // after this one.
+    child.ref();
     const gone = exited(child).then(() => {
       this.ending.delete(gone);
     });
