@@ -4,15 +4,14 @@
  * finish; a signal that comes later ends the process at once.
  */
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { expect, test } from "vitest";
-import { ROOT } from "../testkit/paths";
-import { sleep } from "../testkit/wait";
 
 /** A process whose stop takes 1.5 s, then prints "stopped". */
 function slowToStop() {
   const script = `
-    const { runMain } = await import(${JSON.stringify(join(ROOT, "core/run-main.ts"))});
+    const { runMain } = await import(${JSON.stringify(resolve(import.meta.dirname, "run-main.ts"))});
     runMain("test", async () => {
       const alive = setInterval(() => {}, 1000);
       console.log("started");
@@ -26,7 +25,6 @@ function slowToStop() {
     }, { stopMessage: () => "stopping" });
   `;
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-    cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
