@@ -13,6 +13,8 @@ import { Pool, type PoolLauncher } from "./pool";
 
 /** How long a worker still loading when the pool closes has to exit on its own. */
 const ABORT_GRACE_MS = 2000;
+/** The longest a closing pool waits for the workers it ended. */
+const SETTLE_MAX_MS = ABORT_GRACE_MS + 3000;
 
 export interface PooledWorker {
   child: ChildProcess;
@@ -52,9 +54,10 @@ export class WorkerPool extends Pool<PooledWorker> {
   }
 }
 
-/** Resolves once `child` has exited (at once if it has). */
+/** Resolves once `child` has exited (at once if it has, or never started). */
 function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
@@ -66,9 +69,19 @@ class ProcessLauncher implements PoolLauncher<PooledWorker> {
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
-  /** Resolves once every worker ended so far has exited. */
+  /**
+   * Resolves once every worker ended so far has exited, or after SETTLE_MAX_MS: a process
+   * stuck in the kernel (a hung disk) outlives even its SIGKILL, and must not hold a stop.
+   */
   async settled(): Promise<void> {
-    await Promise.all(this.ending);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.ending),
+      new Promise((r) => {
+        timer = setTimeout(r, SETTLE_MAX_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   discard(worker: PooledWorker): void {
