@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, expect, test } from "vitest";
-import { makeTempDir } from "../../testkit/temp";
+import { afterAll, afterEach, expect, test } from "vitest";
+import { makeTempDir, removeDir } from "../../testkit/temp";
 import { API_KEYS_SCHEMA, ApiKeys } from "./api-keys";
 import { AUDIT_SCHEMA, AuditLog } from "./audit-log";
 import { Registry } from "./registry";
 
 let opened: Registry | undefined;
+const dirs: string[] = [];
 afterEach(() => {
   try {
     opened?.close();
@@ -14,13 +15,23 @@ afterEach(() => {
     // closed by the test
   }
 });
+afterAll(() => {
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
 
-function open(path = join(makeTempDir("audit"), "registry.db")): {
+function open(path = join(tempDir(), "registry.db")): {
   registry: Registry;
   path: string;
 } {
   opened = new Registry(path, [API_KEYS_SCHEMA, AUDIT_SCHEMA]);
   return { registry: opened, path };
+}
+
+/** A directory for one registry, removed after the file's tests (each holds a 1 MiB reserve). */
+function tempDir(): string {
+  const dir = makeTempDir("audit");
+  dirs.push(dir);
+  return dir;
 }
 
 test("the audit log is append-only: the registry refuses UPDATE and DELETE of entries", () => {
