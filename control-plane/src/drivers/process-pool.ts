@@ -86,11 +86,12 @@ class ProcessLauncher implements PoolLauncher<PooledWorker> {
 
   discard(worker: PooledWorker): void {
     worker.child.kill("SIGKILL");
-    this.waitFor(worker.child);
+    void this.waitFor(worker.child);
     rmSync(worker.logPath, { force: true });
   }
 
-  private waitFor(child: ChildProcess): void {
+  /** Keeps `child` among the workers being ended until it exits; resolves then. */
+  private waitFor(child: ChildProcess): Promise<void> {
     // Pooled workers are unref'd (they must not keep a control plane alive); one being waited
     // for must, or a stopping process would exit in the middle of its stop, before the steps
     // after this one.
@@ -99,6 +100,7 @@ class ProcessLauncher implements PoolLauncher<PooledWorker> {
       this.ending.delete(gone);
     });
     this.ending.add(gone);
+    return gone;
   }
 
   watch(worker: PooledWorker, gone: () => void): void {
@@ -117,8 +119,7 @@ class ProcessLauncher implements PoolLauncher<PooledWorker> {
     // SIGKILL mid-rehearsal left that directory behind). Killed if it does not go in time.
     if (loading.connected) loading.disconnect();
     const kill = setTimeout(() => loading.kill("SIGKILL"), ABORT_GRACE_MS);
-    this.waitFor(loading);
-    exited(loading).then(() => clearTimeout(kill));
+    void this.waitFor(loading).then(() => clearTimeout(kill));
   }
 
   launch(): Promise<PooledWorker> {
