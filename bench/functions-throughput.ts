@@ -27,16 +27,21 @@ const restSelects = Array.from({ length: 1000 }, (_, i) =>
 
 export async function benchFunctions(): Promise<void> {
   const cp = await startControlPlaneProcess();
-  const host = await startFunctionsHost({
-    env: {
-      CONTROL_PLANE_URL: cp.url,
-      RATE_LIMIT_PER_CREDENTIAL: "0",
-      RATE_LIMIT_PER_DATABASE: "0",
-      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-    },
-    hostname: "127.0.0.1",
-    port: 0,
-  });
+  const hostOn = (fastLane: "on" | "off") =>
+    startFunctionsHost({
+      env: {
+        CONTROL_PLANE_URL: cp.url,
+        RATE_LIMIT_PER_CREDENTIAL: "0",
+        RATE_LIMIT_PER_DATABASE: "0",
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+        FAST_LANE: fastLane,
+      },
+      hostname: "127.0.0.1",
+      port: 0,
+    });
+  const host = await hostOn("on");
+  // The same host without its fast lane (functions/host/proxy-lane.ts): the proxy's full path.
+  const fullPathHost = await hostOn("off");
   try {
     const admin = { Authorization: `Bearer ${cp.adminToken}`, "Content-Type": "application/json" };
     const call = async (path: string, body: unknown) => {
@@ -110,12 +115,20 @@ export async function benchFunctions(): Promise<void> {
       concurrency,
       { headers: bearer, pid: process.pid },
     );
+    const fullPath = await loadAt(
+      "proxy, full path (FAST_LANE=off)",
+      `${fullPathHost.url}/db/bench/v2/pipeline`,
+      pointSelects(true),
+      concurrency,
+      { headers: bearer, pid: process.pid },
+    );
     console.log("\nThe functions hop: point select through the Node functions host");
     const rows: Array<{ r: LoadResult; goal?: number }> = [
       ...bare.map((r) => ({ r })),
       ...framed.map((r) => ({ r })),
       ...rest.map((r) => ({ r, goal: 0.7 })),
       ...proxy.map((r) => ({ r, goal: 0.8 })),
+      ...fullPath.map((r) => ({ r })),
     ];
     console.table(
       rows.map(({ r, goal }) => {
@@ -158,6 +171,7 @@ export async function benchFunctions(): Promise<void> {
     ]);
   } finally {
     await host.close();
+    await fullPathHost.close();
     await cp.stop();
     removeDir(cp.dataDir);
   }

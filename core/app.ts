@@ -54,7 +54,16 @@ export function createApp<E extends Env = Env>(
  */
 export function problemResponse(c: Context, err: ApiError, hranaErrors = false): Response {
   const requestId = c.get("requestId" as never) as string | undefined;
-  const problem = toProblem(err, { instance: new URL(c.req.url).pathname, requestId });
+  return problemFor(err, { instance: new URL(c.req.url).pathname, requestId, hranaErrors });
+}
+
+/** problemResponse outside an app (a host answering a request itself, e.g. its fast lane). */
+export function problemFor(
+  err: ApiError,
+  options: { instance: string; requestId?: string; hranaErrors?: boolean },
+): Response {
+  const { requestId, hranaErrors } = options;
+  const problem = toProblem(err, { instance: options.instance, requestId });
   const body = hranaErrors ? { ...problem, message: problem.detail } : problem;
   const headers: Record<string, string> = {
     ...err.headers,
@@ -162,7 +171,7 @@ function clientErrorsOnly(body: ReadableStream<Uint8Array>): ReadableStream<Uint
   });
 }
 
-function unreadableBody(): ApiError {
+export function unreadableBody(): ApiError {
   return new ApiError(
     "BAD_REQUEST",
     "The request body could not be read: invalid framing or a broken connection",

@@ -1,8 +1,15 @@
-import type { IncomingMessage, Server } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+} from "node:http";
 import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { type DestinationStream, destination, pino } from "pino";
 import { toApiError } from "../../core/app";
+import { ERROR_CODE_HEADER } from "../../core/errors";
 import { type HttpTimeouts, httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { dispatch, problem, routeOf } from "../dispatch";
 import { ENTRIES } from "../entries";
@@ -11,6 +18,7 @@ import { openNote } from "../lib/request-log";
 import { compressed } from "./compression";
 import { METRICS_PATH, metricsEndpoint } from "./metrics-endpoint";
 import { HostObservability } from "./observability";
+import { proxyLane } from "./proxy-lane";
 import { directoryAssets } from "./static-assets";
 import { undiciTransport } from "./undici-transport";
 import { HranaWebSocketRelays } from "./websocket-relay";
@@ -42,8 +50,8 @@ export function hostFetch(
     let response: Response;
     try {
       // The socket's peer: this host is the edge (behind Traefik, the proxy's address).
-      response = compressed(
-        request,
+      response = await compressed(
+        request.headers.get("accept-encoding"),
         await dispatch(request, entry, bindings.incoming.socket.remoteAddress, true, routed),
       );
     } catch (err) {
@@ -51,10 +59,12 @@ export function hostFetch(
       response = problem(toApiError(err), pathname);
     }
     observability.observe({
-      request,
+      method: request.method,
+      path: pathname,
+      authorization: request.headers.get("authorization"),
       spec: match && "spec" in match ? match.spec : undefined,
       status: response.status,
-      headers: response.headers,
+      code: response.headers.get(ERROR_CODE_HEADER),
       startedAt,
       note,
       requestId: response.headers.get("x-request-id") ?? crypto.randomUUID(),
@@ -93,7 +103,11 @@ export async function startFunctionsHost(options: {
     { level: functionsConfig(env).LOG_LEVEL, base: { service: "functions" } },
     options.logDestination ?? destination({ dest: 1, sync: false }),
   );
-  const fetch = hostFetch(env, new HostObservability(logger));
+  const observability = new HostObservability(logger);
+  const fetch = hostFetch(env, observability);
+  const config = functionsConfig(env);
+  const lane =
+    config.FAST_LANE === "on" ? proxyLane({ config, transport, observability }) : undefined;
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve(
       {
@@ -101,6 +115,11 @@ export async function startFunctionsHost(options: {
         hostname: options.hostname,
         port: options.port,
         serverOptions: httpServerOptions(options.timeouts),
+        // The lane sees each request first; what it does not take goes to the Hono listener.
+        createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
+          createServer(serverOptions, (req, res) => {
+            if (!lane?.(req, res)) listener(req, res);
+          })) as unknown as typeof createServer,
       },
       () => ready(s),
     );

@@ -1,6 +1,5 @@
 import type { Logger } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
-import { ERROR_CODE_HEADER } from "../../core/errors";
 import { collectProcessMetrics } from "../../core/prometheus";
 import type { RequestNote } from "../lib/request-log";
 import type { RouteSpec } from "../route-table";
@@ -32,38 +31,52 @@ export class HostObservability {
     registers: [this.registry],
   });
 
+  private readonly fastLane = new Counter({
+    name: "dbforge_functions_fast_lane_requests_total",
+    help: "libSQL proxy pipelines answered by the Node host's fast lane (./proxy-lane.ts)",
+    registers: [this.registry],
+  });
+
   constructor(private readonly log: Logger) {
     collectProcessMetrics(this.registry, "dbforge_functions_");
   }
 
+  /** One more request answered by the fast lane (besides its observe()). */
+  tookFastLane(): void {
+    this.fastLane.inc();
+  }
+
   /** Records one answered request. */
   observe(options: {
-    request: Request;
+    method: string;
+    /** The request's path, as sent (no query). */
+    path: string;
+    authorization: string | null | undefined;
     spec: RouteSpec | undefined;
     status: number;
-    headers: Headers;
+    /** The answer's error code (its ERROR_CODE_HEADER), if any. */
+    code: string | null | undefined;
     startedAt: number;
     note: RequestNote;
     requestId: string;
   }): void {
-    const { request, spec, status, note } = options;
+    const { method, spec, status, note } = options;
     const seconds = (performance.now() - options.startedAt) / 1000;
     // The manifest's pattern, not the path: one series per route, whatever the names in it.
     const route = spec?.path ?? "unmatched";
-    const code = options.headers.get(ERROR_CODE_HEADER) ?? "";
-    this.duration.observe({ method: request.method, route, status: String(status) }, seconds);
+    const code = options.code ?? "";
+    this.duration.observe({ method, route, status: String(status) }, seconds);
     this.responses.inc({ route, status: String(status), code });
     if (!this.log.isLevelEnabled(status >= 500 ? "error" : "info")) return;
-    const path = new URL(request.url).pathname;
     const fields = {
       reqId: options.requestId,
-      method: request.method,
+      method,
       route,
       status,
       ...(code ? { code } : {}),
       durationMs: Math.round(seconds * 100_000) / 100,
-      ...databaseOf(path),
-      ...credentialOf(request.headers.get("authorization")),
+      ...databaseOf(options.path),
+      ...credentialOf(options.authorization),
       ...note,
     };
     if (status >= 500) this.log.error(fields, "request");
@@ -77,7 +90,10 @@ function databaseOf(path: string): { database?: string } {
 }
 
 /** What kind of credential it was, and an API key's public id; never the secret. */
-function credentialOf(authorization: string | null): { credential?: string; keyId?: string } {
+function credentialOf(authorization: string | null | undefined): {
+  credential?: string;
+  keyId?: string;
+} {
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
   if (!token) return {};
   const key = /^dbfk_([a-z0-9]{12})_/.exec(token);

@@ -31,6 +31,11 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 ** 3),
+  /**
+   * The Node host's fast lane for libSQL pipelines (functions/host/proxy-lane.ts); off: every
+   * request takes the full path. Other runtimes have no lane.
+   */
+  FAST_LANE: z.enum(["on", "off"]).default("on"),
   /** Largest request body accepted by the REST API. */
   MAX_BODY_BYTES: z.coerce
     .number()

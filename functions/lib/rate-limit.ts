@@ -18,7 +18,7 @@ import type { FunctionsConfig } from "./env";
  * (a Durable Object, or Cloudflare's rate limiting binding) would make it global; see README.
  * On a relayed WebSocket every request message counts (see ./websocket/open.ts).
  */
-interface Limit {
+export interface Limit {
   policy: string;
   buckets: TokenBuckets;
   key: string;
@@ -97,16 +97,17 @@ export function rateLimit(configOf: (c: Context) => FunctionsConfig): Middleware
         "RATE_LIMITED",
         `Too many requests for this ${refused.policy}; try again in ${refused.wait} s`,
         { retryAfter: refused.wait, policy: refused.policy },
-        { "Retry-After": String(refused.wait), ...headersOf(limits, now) },
+        { "Retry-After": String(refused.wait), ...rateLimitHeaders(limits, now) },
       );
     }
     await next();
-    for (const [name, value] of Object.entries(headersOf(limits, now))) c.header(name, value);
+    for (const [name, value] of Object.entries(rateLimitHeaders(limits, now)))
+      c.header(name, value);
   };
 }
 
 /** The headers for `limits`; the trio describes the tightest one. */
-function headersOf(limits: Limit[], now: number): Record<string, string> {
+export function rateLimitHeaders(limits: Limit[], now: number): Record<string, string> {
   const windowOf = (l: Limit) =>
     Math.max(1, Math.round(l.buckets.capacity / l.buckets.perMs / 1000));
   const state = limits.map((l) => ({

@@ -5,6 +5,7 @@ import { databaseNameFromSegment, splitProxyPath } from "../../core/names";
 import { DatabaseNameParam, problems } from "../../core/openapi";
 import { createFunctionApp, type FunctionsContext } from "../lib/context";
 import { callerOf, callWorker } from "../lib/database";
+import { FORWARDED_REQUEST_HEADERS } from "../lib/hrana/transport";
 import { upgradeWorkers } from "../lib/websocket/workers";
 import { manifestPath } from "../route-table";
 
@@ -38,13 +39,11 @@ export const route = createRoute({
   },
 });
 
-const FORWARDED_HEADERS = ["content-type", "accept", "x-turso-encryption-key"];
-
 async function forward(c: FunctionsContext, name: string, rest: string): Promise<Response> {
   const incoming = new URL(c.req.url);
   const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : await readBody(c);
   const headers: Record<string, string> = {};
-  for (const h of FORWARDED_HEADERS) {
+  for (const h of FORWARDED_REQUEST_HEADERS) {
     const value = c.req.header(h);
     if (value) headers[h] = value;
   }

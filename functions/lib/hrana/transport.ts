@@ -8,7 +8,7 @@
 export interface WorkerRequest {
   method: string;
   headers: Record<string, string>;
-  body?: string | ArrayBuffer;
+  body?: string | ArrayBuffer | Uint8Array;
 }
 
 export interface WorkerTransport {
@@ -20,6 +20,9 @@ export interface WorkerTransport {
    */
   response(url: string, request: WorkerRequest): Promise<Response>;
 }
+
+/** The client's headers the libSQL proxy passes on to the worker (with a worker token of its own). */
+export const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "x-turso-encryption-key"];
 
 /** The worker's headers a passed-on answer keeps (the rest describe the worker's own hop). */
 export const PASSED_ON_HEADERS = ["content-type", "content-length"];
