@@ -17,6 +17,7 @@ import { DomainError } from "../../../core/errors";
 import { workerLockHeld } from "../../../core/worker-lock";
 import { diskError } from "../disk";
 import { secureDataDir } from "./data-dir";
+import { readLogTail } from "./log-tail";
 import { fitsPool } from "./pool";
 import { type PooledWorker, WorkerPool } from "./process-pool";
 import { alive, HAS_PROC, scanWorkers, workerState } from "./process-table";
@@ -311,17 +312,21 @@ export class ProcessDriver implements WorkerDriver {
     }
     this.watch(spec.name, child);
     const dead = () => child.exitCode !== null || child.signalCode !== null;
+    let told = false;
     const listening = new Promise<number>((resolve) => {
       child.on("message", (message: { type?: string; port?: number }) => {
-        if (message?.type === "listening" && typeof message.port === "number")
+        if (message?.type === "listening" && typeof message.port === "number") {
+          told = true;
           resolve(message.port);
+        }
       });
     });
     child.send({ type: "claim", env: this.databaseEnv(spec, port) });
     const actualPort = await Promise.race([
       listening,
-      // Fails (the worker exited, or took too long) with the reason from its log.
-      this.waitForListening(logPath, logOffset, dead),
+      // Fails (the worker exited, or took too long) with the reason from its log; stops
+      // looking once the worker has told.
+      this.waitForListening(logPath, logOffset, dead, () => told),
     ]);
     this.writePidFile(spec.name, { pid: child.pid ?? 0, port: actualPort, slot });
     // It said so itself once it listened: no health check to wait for.
@@ -471,9 +476,12 @@ export class ProcessDriver implements WorkerDriver {
     logPath: string,
     offset: number,
     dead: () => boolean,
+    /** Known some other way (the answer then goes unused): no more polling. */
+    known: () => boolean = () => false,
   ): Promise<number> {
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 10_000);
     while (Date.now() < deadline) {
+      if (known()) return -1;
       const log = this.logTail(logPath, offset, 64 * 1024);
       const match = /"msg":"listening","addr":"[^"]*:(\d+)"/.exec(log);
       if (match) return Number(match[1]);
@@ -496,12 +504,7 @@ export class ProcessDriver implements WorkerDriver {
   }
 
   private logTail(logPath: string, offset: number, max = 2000): string {
-    try {
-      const text = readFileSync(logPath, "utf8").slice(offset);
-      return text.slice(-max);
-    } catch {
-      return "";
-    }
+    return readLogTail(logPath, offset, max);
   }
 
   /**
