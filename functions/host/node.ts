@@ -22,6 +22,7 @@ import { proxyLane } from "./proxy-lane";
 import { directoryAssets } from "./static-assets";
 import { undiciTransport } from "./undici-transport";
 import { HranaWebSocketRelays } from "./websocket-relay";
+import { WorkerConnections } from "./worker-connections";
 
 /**
  * Every function entry behind one Node HTTP server: the local stand-in for Traefik. Requests
@@ -106,8 +107,11 @@ export async function startFunctionsHost(options: {
   const observability = new HostObservability(logger);
   const fetch = hostFetch(env, observability);
   const config = functionsConfig(env);
+  const connections = new WorkerConnections();
   const lane =
-    config.FAST_LANE === "on" ? proxyLane({ config, transport, observability }) : undefined;
+    config.FAST_LANE === "on"
+      ? proxyLane({ config, connections, transport, observability })
+      : undefined;
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve(
       {
@@ -146,6 +150,7 @@ export async function startFunctionsHost(options: {
       await closed;
       clearTimeout(cutoff);
       logger.flush();
+      connections.close();
       await transport.close();
     },
   };

@@ -31,12 +31,13 @@ import { ControlPlaneClient } from "../lib/control-plane-client";
 import { MAX_CREDENTIAL_LENGTH } from "../lib/credentials";
 import { cachedResolved, callWorker, type DatabaseCaller } from "../lib/database";
 import type { FunctionsConfig } from "../lib/env";
-import { FORWARDED_REQUEST_HEADERS } from "../lib/hrana/transport";
+import { FORWARDED_REQUEST_HEADERS, PASSED_ON_HEADERS } from "../lib/hrana/transport";
 import { admit, type Limit, rateLimitHeaders } from "../lib/rate-limit";
 import { matchRoute, type RouteSpec } from "../route-table";
 import { compressed, compressor, encodingFor } from "./compression";
 import type { HostObservability } from "./observability";
-import type { RelayedAnswer, UndiciTransport } from "./undici-transport";
+import type { UndiciTransport } from "./undici-transport";
+import type { WorkerAnswer, WorkerConnections } from "./worker-connections";
 
 /** The lane's requests: a plain database name (a DNS label, never percent-encoded), a version. */
 const PIPELINE = /^\/db\/([a-z0-9-]{1,63})(\/v[23]\/pipeline)$/;
@@ -50,13 +51,16 @@ const READ = new Set([
   "x-request-id",
   ...FORWARDED_REQUEST_HEADERS,
 ]);
-/** Answers up to this size (by Content-Length) are read whole and written in one go. */
-const BUFFER_UP_TO = 64 * 1024;
+/** A worker URL the lane's own connections serve: plain HTTP, a host, maybe a port, no path. */
+const PLAIN_ORIGIN = /^http:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
 /** hono/request-id's rule for a client's own request id. */
 const REQUEST_ID = /^[\w\-=]{1,255}$/;
 
 export interface ProxyLaneOptions {
   config: FunctionsConfig;
+  /** How the lane reaches workers at plain http://host:port addresses (all of DB-Forge's). */
+  connections: WorkerConnections;
+  /** …and any other (an https worker URL). */
   transport: UndiciTransport;
   observability: HostObservability;
 }
@@ -151,12 +155,23 @@ export function proxyLane(
       const relayed = await callWorker(
         caller,
         taken.name,
-        (resolved) =>
-          options.transport.relay(`${resolved.url}${taken.rest}`, {
-            method: "POST",
-            headers: { ...forwarded, authorization: `Bearer ${resolved.token}` },
-            body,
-          }),
+        (resolved) => {
+          const headers = { ...forwarded, authorization: `Bearer ${resolved.token}` };
+          const plain = PLAIN_ORIGIN.exec(resolved.url);
+          return plain
+            ? options.connections.post(
+                plain[1] as string,
+                Number(plain[2] ?? 80),
+                taken.rest,
+                headers,
+                body,
+              )
+            : options.transport.relay(`${resolved.url}${taken.rest}`, {
+                method: "POST",
+                headers,
+                body,
+              });
+        },
         isRejectedToken,
       );
       status = relayed.status;
@@ -233,9 +248,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** As the full path's proxy: the worker refused the token resolve minted (see callWorker). */
-function isRejectedToken(answer: RelayedAnswer): boolean {
+function isRejectedToken(answer: WorkerAnswer): boolean {
   if (answer.status !== 401) return false;
-  answer.body.dump().catch(() => {});
+  if (answer.body instanceof Readable) answer.body.resume(); // read to its end, then dropped
   return true;
 }
 
@@ -245,43 +260,45 @@ function sortedHeaders(entries: Iterable<[string, string]>): Record<string, stri
   return Object.fromEntries(sorted);
 }
 
-async function writeRelayed(res: ServerResponse, relayed: RelayedAnswer, taken: Taken) {
+async function writeRelayed(res: ServerResponse, relayed: WorkerAnswer, taken: Taken) {
   const rateHeaders = taken.limits.length
     ? Object.entries(rateLimitHeaders(taken.limits, taken.admittedAt)).map(
         ([name, value]) => [name.toLowerCase(), value] as [string, string],
       )
     : [];
   const { status, body } = relayed;
-  const length = relayed.headers["content-length"];
+  // Only what describes the body goes on (PASSED_ON_HEADERS), as on the full path.
+  const passed: Array<[string, string]> = [];
+  for (const name of PASSED_ON_HEADERS) {
+    const value = relayed.headers[name];
+    if (value !== undefined) passed.push([name, value]);
+  }
   if (status === 204 || status === 304) {
-    await body.dump();
-    res.writeHead(status, sortedHeaders([...Object.entries(relayed.headers), ...rateHeaders]));
+    if (body instanceof Readable) body.resume();
+    res.writeHead(status, sortedHeaders([...passed, ...rateHeaders]));
     return void res.end();
   }
   const encoding = encodingFor(taken.headers.get("accept-encoding"), {
     contentType: relayed.headers["content-type"],
-    contentLength: length,
+    contentLength: relayed.headers["content-length"],
     contentEncoding: undefined,
   });
   if (encoding) {
-    const headers = Object.entries(relayed.headers).filter(([name]) => name !== "content-length");
     res.writeHead(
       status,
       sortedHeaders([
-        ...headers,
+        ...passed.filter(([name]) => name !== "content-length"),
         ...rateHeaders,
         ["content-encoding", encoding],
         ["vary", "Accept-Encoding"],
       ]),
     );
-    return pipeline(body, compressor(encoding), res);
+    const source = body instanceof Readable ? body : Readable.from([body]);
+    return pipeline(source, compressor(encoding), res);
   }
-  res.writeHead(status, sortedHeaders([...Object.entries(relayed.headers), ...rateHeaders]));
-  if (length !== undefined && Number(length) <= BUFFER_UP_TO) {
-    res.end(Buffer.from(await body.arrayBuffer()));
-  } else {
-    await pipeline(body, res);
-  }
+  res.writeHead(status, sortedHeaders([...passed, ...rateHeaders]));
+  if (body instanceof Readable) await pipeline(body, res);
+  else res.end(body);
 }
 
 async function writeProblem(res: ServerResponse, error: ApiError, taken: Taken, requestId: string) {

@@ -3,13 +3,14 @@
  * worker, instead of Node's WHATWG fetch (about 390 µs of CPU per request against 90 µs here,
  * bench/functions-throughput). Handed to every entry as the WORKER_TRANSPORT binding.
  */
-import { type Dispatcher, Pool } from "undici";
+import { Pool } from "undici";
 import {
   PASSED_ON_HEADERS,
   type WorkerRequest,
   type WorkerTransport,
 } from "../lib/hrana/transport";
 import { webStream } from "./web-stream";
+import type { WorkerAnswer } from "./worker-connections";
 
 /** Connections kept per worker, and workers kept pooled (a restarted worker has a new port). */
 const CONNECTIONS_PER_WORKER = 32;
@@ -17,17 +18,9 @@ const MAX_POOLS = 1000;
 /** Answers up to this size (by Content-Length) are read whole before they are passed on. */
 const BUFFER_UP_TO = 64 * 1024;
 
-/** A worker's answer as undici hands it over: the body not read yet. */
-export interface RelayedAnswer {
-  status: number;
-  /** The headers a passed-on answer keeps (PASSED_ON_HEADERS), lower-case. */
-  headers: Record<string, string>;
-  body: Dispatcher.ResponseData["body"];
-}
-
 export interface UndiciTransport extends WorkerTransport {
   /** The answer without web Response or Headers around it (the host's fast lane writes it). */
-  relay(url: string, request: WorkerRequest): Promise<RelayedAnswer>;
+  relay(url: string, request: WorkerRequest): Promise<WorkerAnswer>;
   close(): Promise<void>;
 }
 
