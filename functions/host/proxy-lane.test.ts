@@ -11,6 +11,7 @@ import {
   type ControlPlaneProcess,
   startControlPlaneProcess,
 } from "../../testkit/control-plane-process";
+import { workerProcesses } from "../../testkit/processes";
 import { removeDir } from "../../testkit/temp";
 import { type FunctionsHost, startFunctionsHost } from "./node";
 
@@ -386,4 +387,34 @@ describe("the limits hold on the lane", () => {
     expect(next.status).toBe(429);
     expect(JSON.parse(next.body.toString())).toMatchObject({ code: "RATE_LIMITED" });
   });
+});
+
+test("a worker killed in the middle of a request: never a 500, on either path (3 rounds each)", async () => {
+  const token = await database("lane-killed");
+  const headers = { Authorization: `Bearer ${token}` };
+  // About a second of work in the worker: time enough to kill it while it runs.
+  const slow = pipeline(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c",
+  );
+  for (const host of [lane, full]) {
+    let unavailable = 0;
+    for (let round = 0; round < 3; round++) {
+      // Fills the cache (the lane's precondition) and starts the worker.
+      await send(full, "/db/lane-killed/v2/pipeline", { headers, body: pipeline("SELECT 1") });
+      const pid = workerProcesses(cp.dataDir).get("lane-killed")?.[0];
+      expect(pid).toBeGreaterThan(0);
+      const answer = send(host, "/db/lane-killed/v2/pipeline", { headers, body: slow });
+      await new Promise((later) => setTimeout(later, 150));
+      process.kill(pid as number, "SIGKILL");
+      const { status, body } = await answer;
+      // 503 (retryable; the request reached the worker, so it is not sent again), or 200 if
+      // the query was done before the kill.
+      expect([200, 503], `${host === lane ? "lane" : "full path"}: ${body}`).toContain(status);
+      if (status === 503) {
+        unavailable++;
+        expect(JSON.parse(body.toString())).toMatchObject({ code: "WORKER_UNAVAILABLE" });
+      }
+    }
+    expect(unavailable, "a kill that came after every answer tests nothing").toBeGreaterThan(0);
+  }
 });

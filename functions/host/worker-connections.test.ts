@@ -159,18 +159,18 @@ test("nobody listening: ECONNREFUSED, which the proxy may send again", async () 
 test("an answer broken off: before its head, and in the middle of its body", async () => {
   const c = client();
   const beforeHead = await post(c, await rawServer("", "destroy")).catch((err: unknown) => err);
-  expect(connectionFailure(beforeHead)).toBe("lost");
+  expect(connectionFailure(beforeHead)).toBe("broken");
   const half = await rawServer(
     `HTTP/1.1 200 OK\r\nContent-Length: ${BUFFER_UP_TO * 2}\r\n\r\n${"h".repeat(BUFFER_UP_TO)}`,
     "destroy",
   );
   const answer = await post(c, half);
   const broken = await text(answer).catch((err: unknown) => err);
-  expect(connectionFailure(broken)).toBe("lost");
+  expect(connectionFailure(broken)).toBe("broken");
   const headOnly = await rawServer("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "destroy");
-  expect(connectionFailure(await post(c, headOnly).catch((err: unknown) => err))).toBe("lost");
+  expect(connectionFailure(await post(c, headOnly).catch((err: unknown) => err))).toBe("broken");
   const garbage = await rawServer("SSH-2.0-OpenSSH\r\n\r\n");
-  expect(connectionFailure(await post(c, garbage).catch((err: unknown) => err))).toBe("lost");
+  expect(connectionFailure(await post(c, garbage).catch((err: unknown) => err))).toBe("broken");
 });
 
 test("an idle connection is not used past the worker's keep-alive timeout", async () => {

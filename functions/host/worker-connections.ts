@@ -12,8 +12,8 @@
  *
  * Failures say what the caller may do (functions/lib/sql-errors.ts, connectionFailure): a
  * connection that could not be made is ECONNREFUSED (the request never left, sending it again
- * is safe); one that broke after the request was written is "Network connection lost" (the
- * worker may have run it). An idle connection is dropped before the worker's keep-alive
+ * is safe); one that broke after the request was written is ECONNRESET (the worker may have
+ * run it: not sent again). An idle connection is dropped before the worker's keep-alive
  * timeout can close it under a new request.
  */
 import { connect, type Socket } from "node:net";
@@ -46,7 +46,7 @@ export interface WorkerAnswer {
 export class WorkerConnectionError extends Error {
   constructor(
     message: string,
-    readonly code: "ECONNREFUSED" | "ECONNLOST",
+    readonly code: "ECONNREFUSED" | "ECONNRESET",
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -54,7 +54,9 @@ export class WorkerConnectionError extends Error {
 }
 
 const lost = (why: string, cause?: unknown) =>
-  new WorkerConnectionError(`Network connection lost: ${why}`, "ECONNLOST", { cause });
+  new WorkerConnectionError(`The connection to the worker broke: ${why}`, "ECONNRESET", {
+    cause,
+  });
 
 export class WorkerConnections {
   /** By origin ("host:port"), least recently used first. */

@@ -139,7 +139,8 @@ const isStaleTokenError = (err: unknown): boolean =>
 /**
  * Calls the database's worker through `send`. If the worker refused the connection (it was
  * restarted elsewhere, or stopped when idle), the database is resolved again, which starts it,
- * and `send` is retried once: the refused request never reached the worker. Where the runtime
+ * and `send` is retried once: the refused request never reached the worker. One whose
+ * connection broke after it was sent is not retried (WORKER_UNAVAILABLE). Where the runtime
  * cannot tell a refused connection from a broken one, the retry happens only if the database
  * really moved to a new worker. Otherwise the error is WORKER_UNAVAILABLE and the cached
  * address is dropped, so the next request resolves afresh.
@@ -173,7 +174,9 @@ export async function callWorker<T>(
       const failure = connectionFailure(err);
       if (!failure) throw err;
       forget(name, bearer);
-      if (attempt === 0) {
+      // A request that reached the worker before its connection broke is never sent again: it
+      // may have run (a write applied twice). The caller gets a retryable 503.
+      if (attempt === 0 && failure !== "broken") {
         const fresh = await resolveDatabase(caller, name, true);
         if (failure === "refused" || fresh.url !== resolved.url) {
           resolved = fresh;

@@ -106,6 +106,14 @@ describe("connectionFailure", () => {
     ).toBe("lost");
   });
 
+  test("a connection broken after the request was sent (Node's and undici's codes) is broken", () => {
+    for (const code of ["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]) {
+      const broken = Object.assign(new Error("other side closed"), { code });
+      expect(connectionFailure(broken)).toBe("broken");
+      expect(connectionFailure(new TypeError("fetch failed", { cause: broken }))).toBe("broken");
+    }
+  });
+
   test("refused anywhere in the chain wins over lost", () => {
     const err = new Error("Network connection lost.", {
       cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }),

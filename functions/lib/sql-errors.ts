@@ -60,10 +60,16 @@ export function toApiSqlError(err: unknown): ApiError {
  * - "refused": it never reached the worker (Node: ECONNREFUSED), so sending it again is safe;
  * - "lost": the runtime cannot tell a refused connection from one that broke mid-request
  *   (workerd says "Network connection lost." for both);
+ * - "broken": it broke after the request was sent (Node: ECONNRESET, EPIPE; undici:
+ *   UND_ERR_SOCKET, "other side closed"), so the worker may have run it: not sent again;
  * - undefined: not a connection failure.
  */
-export function connectionFailure(err: unknown): "refused" | "lost" | undefined {
+/** Node's and undici's codes for a connection that broke after the request was sent. */
+const BROKEN_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+export function connectionFailure(err: unknown): "refused" | "lost" | "broken" | undefined {
   let lost = false;
+  let broken = false;
   for (
     let e: unknown = err, depth = 0;
     e && depth < 5;
@@ -77,6 +83,7 @@ export function connectionFailure(err: unknown): "refused" | "lost" | undefined 
     )
       return "refused";
     if (/Network connection lost/i.test(message)) lost = true;
+    if (BROKEN_CODES.has(String(code))) broken = true;
   }
-  return lost ? "lost" : undefined;
+  return lost ? "lost" : broken ? "broken" : undefined;
 }
