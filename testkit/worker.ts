@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { signJwt, type TokenClaims } from "../core/jwt";
 import { engineEnv } from "./engine";
 import { WORKER_BUNDLE } from "./paths";
-import { makeTempDir } from "./temp";
+import { makeTempDir, removeDir } from "./temp";
 
 export interface WorkerProcess {
   url: string;
@@ -60,6 +60,10 @@ export async function startWorkerProcess(
       if (match) resolvePort(Number(match[1]));
     });
     exited.then((code) => reject(new Error(`worker exited with ${code}:\n${output.join("\n")}`)));
+  }).catch((err: unknown) => {
+    // A start that fails leaves the caller nothing to clean up with: a directory made here goes.
+    if (!options.dataDir) removeDir(dataDir);
+    throw err;
   });
   return {
     url: `http://127.0.0.1:${port}`,
