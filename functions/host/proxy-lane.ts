@@ -26,8 +26,7 @@ import { problemFor, toApiError, unreadableBody } from "../../core/app";
 import { bearerFromHeader } from "../../core/bearer";
 import type { ApiError } from "../../core/errors";
 import { validateDatabaseName } from "../../core/names";
-import { sharedThrottle } from "../../core/throttle-middleware";
-import { ControlPlaneClient } from "../lib/control-plane-client";
+import { controlPlaneFor, failedAuthThrottle } from "../lib/context";
 import { MAX_CREDENTIAL_LENGTH } from "../lib/credentials";
 import { cachedResolved, callWorker, type DatabaseCaller } from "../lib/database";
 import type { FunctionsConfig } from "../lib/env";
@@ -87,12 +86,7 @@ export function proxyLane(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { config } = options;
   const spec = (matchRoute("POST", "/db/a/v2/pipeline") as { spec: RouteSpec }).spec;
-  const throttle = sharedThrottle({
-    burst: config.AUTH_FAILURE_BURST,
-    perMinute: config.AUTH_FAILURES_PER_MINUTE,
-  });
-  const limited = config.RATE_LIMIT_PER_CREDENTIAL > 0 || config.RATE_LIMIT_PER_DATABASE > 0;
-  const controlPlaneUrl = config.CONTROL_PLANE_URL.replace(/\/$/, "");
+  const throttle = failedAuthThrottle(config);
 
   const head = (req: IncomingMessage): Taken | undefined => {
     const startedAt = performance.now();
@@ -115,13 +109,10 @@ export function proxyLane(
     const client = req.socket.remoteAddress || "unknown";
     if (throttle.retryAfterSeconds(client) > 0) return undefined;
     const admittedAt = Date.now();
-    let limits: Limit[] = [];
-    if (limited) {
-      // The rate limits key a database by its path segment, as the full path's middleware does.
-      const admission = admit(config, bearer, segment, admittedAt);
-      if (admission.refused) return undefined;
-      limits = admission.limits;
-    }
+    // The rate limits key a database by its path segment, as the full path's middleware does;
+    // no limits apply when both are off.
+    const { limits, refused } = admit(config, bearer, segment, admittedAt);
+    if (refused) return undefined;
     return {
       path: req.url,
       name,
@@ -142,7 +133,7 @@ export function proxyLane(
     try {
       const body = await readBody(req);
       const caller: DatabaseCaller = {
-        controlPlane: new ControlPlaneClient(controlPlaneUrl, taken.client),
+        controlPlane: controlPlaneFor(config, taken.client),
         cacheMs: config.RESOLVE_CACHE_MS,
         bearer: taken.bearer,
         transport: options.transport,

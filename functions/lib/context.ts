@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createApp, isChunked } from "../../core/app";
-import { CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
+import { type AuthFailureThrottle, CLIENT_ADDRESS_HEADER } from "../../core/auth-throttle";
 import { ApiError } from "../../core/errors";
 import { sharedThrottle, throttleFailedAuth } from "../../core/throttle-middleware";
 import { handedClientAddress } from "./client-address";
@@ -36,20 +36,12 @@ export function createFunctionApp(
   app.use(async (c, next) => {
     const config = functionsConfig(c.env);
     c.set("config", config);
-    c.set(
-      "controlPlane",
-      new ControlPlaneClient(config.CONTROL_PLANE_URL.replace(/\/$/, ""), clientAddress(c)),
-    );
+    c.set("controlPlane", controlPlaneFor(config, clientAddress(c)));
     await next();
   });
-  app.use((c, next) => {
-    const config = c.get("config");
-    const throttle = sharedThrottle({
-      burst: config.AUTH_FAILURE_BURST,
-      perMinute: config.AUTH_FAILURES_PER_MINUTE,
-    });
-    return throttleFailedAuth(throttle, clientAddress)(c, next);
-  });
+  app.use((c, next) =>
+    throttleFailedAuth(failedAuthThrottle(c.get("config")), clientAddress)(c, next),
+  );
   app.use(rateLimit((c) => c.get("config")));
   app.use((c, next) => {
     const config = c.get("config");
@@ -66,6 +58,22 @@ export function createFunctionApp(
     return bodyLimit({ maxSize: max, onError: tooLarge })(c, next);
   });
   return app;
+}
+
+/** The control plane's client for requests of the client at `clientAddress`. */
+export function controlPlaneFor(
+  config: FunctionsConfig,
+  clientAddress: string,
+): ControlPlaneClient {
+  return new ControlPlaneClient(config.CONTROL_PLANE_URL.replace(/\/$/, ""), clientAddress);
+}
+
+/** The failed-auth throttle of these settings (one per process or isolate). */
+export function failedAuthThrottle(config: FunctionsConfig): AuthFailureThrottle {
+  return sharedThrottle({
+    burst: config.AUTH_FAILURE_BURST,
+    perMinute: config.AUTH_FAILURES_PER_MINUTE,
+  });
 }
 
 /**
