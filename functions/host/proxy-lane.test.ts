@@ -230,10 +230,32 @@ describe("the same answers as the full path", () => {
       false,
     ],
     [
-      "a cursor (full path)",
+      "a v3 cursor (a batch, as @libsql/client sends it)",
       "/db/lane/v3/cursor",
-      () => ({ body: JSON.stringify({ baton: null, batch: { steps: [] } }) }),
-      false,
+      () => ({
+        body: JSON.stringify({
+          baton: null,
+          batch: {
+            steps: [
+              { stmt: { sql: "SELECT id, v FROM t WHERE id <= 3" } },
+              { stmt: { sql: "SELECT * FROM missing" } },
+            ],
+          },
+        }),
+      }),
+      true,
+    ],
+    [
+      "a v3 cursor with a large answer, to a client offering compression",
+      "/db/lane/v3/cursor",
+      () => ({
+        body: JSON.stringify({
+          baton: null,
+          batch: { steps: [{ stmt: { sql: "SELECT * FROM t" } }] },
+        }),
+        headers: { "accept-encoding": "gzip" },
+      }),
+      true,
     ],
   ];
 

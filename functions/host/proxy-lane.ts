@@ -1,8 +1,8 @@
 /**
- * The Node host's fast lane for the libSQL proxy's main request, `POST /db/{name}/v2|v3/pipeline`
- * (what @libsql/client sends for every statement): answered straight from node:http's
- * IncomingMessage and ServerResponse, without the web Request and Response, the route's Hono
- * app and its middleware. That machinery is most of the hop's CPU per request
+ * The Node host's fast lane for the libSQL proxy's main requests, `POST /db/{name}/v2|v3/
+ * pipeline` and `/v3/cursor` (what @libsql/client sends for every statement and batch):
+ * answered straight from node:http's IncomingMessage and ServerResponse, without the web
+ * Request and Response, the route's Hono app and its middleware. That machinery is most of the hop's CPU per request
  * (bench/README.md: the proxy at 571 µs per request, a bare node:http + undici relay at 262 µs).
  *
  * The lane does what the full path does, in the same order, for the requests it takes, and
@@ -38,8 +38,11 @@ import type { HostObservability } from "./observability";
 import type { UndiciTransport } from "./undici-transport";
 import type { WorkerAnswer, WorkerConnections } from "./worker-connections";
 
-/** The lane's requests: a plain database name (a DNS label, never percent-encoded), a version. */
-const PIPELINE = /^\/db\/([a-z0-9-]{1,63})(\/v[23]\/pipeline)$/;
+/**
+ * The lane's requests: a plain database name (a DNS label, never percent-encoded), then a
+ * pipeline of either version or a v3 cursor (what @libsql/client sends for a batch).
+ */
+const PIPELINE = /^\/db\/([a-z0-9-]{1,63})(\/v[23]\/pipeline|\/v3\/cursor)$/;
 /** The request headers the lane reads; a request sending any of them twice goes the full way. */
 const READ = new Set([
   "authorization",
