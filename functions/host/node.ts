@@ -100,8 +100,9 @@ export async function startFunctionsHost(options: {
     WORKER_TRANSPORT: transport,
     ...(options.consoleDir ? { ASSETS: directoryAssets(options.consoleDir) } : {}),
   };
+  const config = functionsConfig(env);
   const logger = pino(
-    { level: functionsConfig(env).LOG_LEVEL, base: { service: "functions" } },
+    { level: config.LOG_LEVEL, base: { service: "functions" } },
     options.logDestination ??
       // One write per 4 KiB of lines (about a dozen requests), and at least once a second: a
       // write per line cost the host ~40 µs of CPU per request (bench/README.md).
@@ -109,7 +110,6 @@ export async function startFunctionsHost(options: {
   );
   const observability = new HostObservability(logger);
   const fetch = hostFetch(env, observability);
-  const config = functionsConfig(env);
   const connections = new WorkerConnections();
   const lane =
     config.FAST_LANE === "on"

@@ -53,7 +53,7 @@ export class WorkerConnectionError extends Error {
   }
 }
 
-const lost = (why: string, cause?: unknown) =>
+const brokenOff = (why: string, cause?: unknown) =>
   new WorkerConnectionError(`The connection to the worker broke: ${why}`, "ECONNRESET", {
     cause,
   });
@@ -71,7 +71,7 @@ export class WorkerConnections {
     headers: Record<string, string>,
     body: Buffer,
   ): Promise<WorkerAnswer> {
-    if (this.closed) return Promise.reject(lost("the host is shutting down"));
+    if (this.closed) return Promise.reject(brokenOff("the host is shutting down"));
     const key = `${host}:${port}`;
     let origin = this.origins.get(key);
     if (origin) this.origins.delete(key);
@@ -408,7 +408,7 @@ class Connection {
 
   /** Gives the exchange up; false, for the parser's early returns. */
   private broken(why: string): false {
-    this.fail(lost(why));
+    this.fail(brokenOff(why));
     return false;
   }
 
@@ -430,7 +430,7 @@ class Connection {
             "ECONNREFUSED",
             { cause: err },
           )
-        : lost(err ? err.message : "the worker closed the connection", err),
+        : brokenOff(err ? err.message : "the worker closed the connection", err),
     );
   }
 
