@@ -20,7 +20,7 @@ import { StoredSqlBudget } from "./hrana/sql-store";
 import { log } from "./log";
 import { cursorAnswer, errorAnswer, pipelineAnswer } from "./transport/answers";
 import type { WorkerContext } from "./transport/context";
-import { HotPath } from "./transport/hot-path";
+import { workerHotPath } from "./transport/hot-path";
 import { handleHttp, isPassiveRequest } from "./transport/http";
 import { WebSocketTransport } from "./transport/websocket";
 import { UsageFileWriter } from "./usage";
@@ -145,7 +145,7 @@ export async function startWorker(
   });
   refuseTunnels(server);
   // Hrana POSTs take the hot path; every other request goes to `server` (./transport/hot-path.ts).
-  const hotPath = new HotPath({
+  const hotPath = workerHotPath({
     answer: (route, request) =>
       (route === "cursor" ? cursorAnswer(ctx, request) : pipelineAnswer(ctx, route, request)).catch(
         errorAnswer,

@@ -146,6 +146,25 @@ describe("the hot path answers as node:http does", () => {
   }
 });
 
+test("a request line that names a member of Object.prototype is node:http's to refuse", async () => {
+  // The hot path's route table were an object: `constructor` would find a route.
+  for (const line of ["constructor", "__proto__", "toString"]) {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(worker.port, "127.0.0.1");
+      let text = "";
+      socket.on("connect", () =>
+        socket.write(`${line}\r\nHost: worker\r\nContent-Length: 0\r\n\r\n`),
+      );
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString("latin1");
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  }
+});
+
 test("connections that mix both front ends and drop mid-request leave the worker serving", async () => {
   const request = (target: string) => {
     const text = JSON.stringify(select("SELECT count(*) FROM t"));

@@ -1,20 +1,45 @@
 /**
- * The hot path on real sockets, with a stand-in answer (the request's body echoed) and short
- * timeouts: framing (split, pipelined, large), hand-off to node:http of everything outside its
- * subset, timeouts, half-close, backpressure and shutdown. The answers of the real worker, byte
- * for byte against node:http's, are in ../../test/hot-path.test.ts.
+ * The hot path on real sockets, with a stand-in user (routes like the worker's, "Bearer bad"
+ * refused, the request's body echoed) and short timeouts: framing (split, pipelined, large),
+ * hand-off to node:http of everything outside its subset or declined by admit, streamed
+ * answers, timeouts, half-close, backpressure and shutdown. The real worker's answers, byte for
+ * byte against node:http's, are in workers-image/test/hot-path.test.ts; the functions host's
+ * against its full path in functions/host/proxy-lane.test.ts.
  */
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import {
+  Agent,
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  request,
+} from "node:http";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { PassThrough, Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { AuthError } from "../../../core/jwt";
-import { sleep } from "../../../testkit/wait";
-import type { Answer, HranaRequest } from "./answers";
-import { HotPath, type HotPathOptions, type HotRoute } from "./hot-path";
+import { type HotAnswer, HotPath, type HotPathOptions } from "./hot-path";
+
+type Route = 2 | 3 | "cursor";
+interface Admitted {
+  route: Route;
+  access: string;
+}
+type Options = HotPathOptions<Route, Admitted>;
+
+const ROUTES = new Map<string, Route>([
+  ["POST /v2/pipeline HTTP/1.1", 2],
+  ["POST /v3/pipeline HTTP/1.1", 3],
+  ["POST /v3/cursor HTTP/1.1", "cursor"],
+]);
+
+const text = (body: string | Readable, headers: (string | number)[] = []): HotAnswer => ({
+  status: 200,
+  headers: ["Content-Type", "text/plain", ...headers],
+  body,
+});
 
 interface Harness {
   port: number;
-  path: HotPath;
+  path: HotPath<Route, Admitted>;
   /** Requests begun and ended, as the worker's idle accounting sees them. */
   counts: { begun: number; ended: number; fallback: number; answered: number };
   /** The server's side of the connections (to feed it bytes directly). */
@@ -28,8 +53,8 @@ afterEach(async () => {
 });
 
 async function harness(
-  overrides: Partial<HotPathOptions> = {},
-  answer?: (route: HotRoute, request: HranaRequest) => Promise<Answer>,
+  overrides: Partial<Options> = {},
+  answer?: (admitted: Admitted, body: Buffer) => Promise<HotAnswer>,
 ): Promise<Harness> {
   const counts = { begun: 0, ended: 0, fallback: 0, answered: 0 };
   const fallback: HttpServer = createHttpServer(
@@ -40,21 +65,24 @@ async function harness(
       req.on("end", () => res.end(`node:${req.method} ${req.url}`));
     },
   );
-  const path = new HotPath({
+  const path = new HotPath<Route, Admitted>({
+    route: (line) => ROUTES.get(line),
+    reads: new Set(["authorization"]),
+    admit: ({ route, headers }) => {
+      const authorization = headers.get("authorization");
+      if (authorization === "Bearer node") return undefined; // declined: node:http's
+      if (authorization === "Bearer bad") {
+        const body = JSON.stringify({ code: "AUTH_JWT_INVALID" });
+        return { refusal: { status: 401, headers: ["Content-Type", "application/json"], body } };
+      }
+      return { admitted: { route, access: authorization === "Bearer ro" ? "read-only" : "full" } };
+    },
     answer:
       answer ??
-      (async (route, request) => {
+      (async ({ route, access }, body) => {
         counts.answered++;
-        return {
-          status: 200,
-          contentType: "text/plain",
-          body: `hot:${route}:${request.access}:${request.body.toString()}`,
-        };
+        return text(`hot:${route}:${access}:${body.toString()}`);
       }),
-    authenticate: (authorization) => {
-      if (authorization === "Bearer bad") throw new AuthError("AUTH_JWT_INVALID", "bad token");
-      return authorization === "Bearer ro" ? "read-only" : "full-access";
-    },
     fallback,
     maxBodyBytes: 1 << 20,
     headersTimeoutMs: 400,
@@ -153,7 +181,9 @@ describe("hot path: framing", () => {
     const one = post('{"n":1}', "Authorization: Bearer ro\r\n");
     const bytes = await exchange(h.port, [...one], { responses: 1 });
     expect(bytes.bodies).toEqual(['hot:2:read-only:{"n":1}']);
-    expect(bytes.text).toMatch(/\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\n\r\n/);
+    expect(bytes.text).toMatch(
+      /\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\nContent-Length: \d+\r\n\r\n/,
+    );
     const many = Array.from({ length: 50 }, (_, i) =>
       post(`{"n":${i}}`, "", i % 2 ? "/v3/pipeline" : "/v3/cursor"),
     );
@@ -162,9 +192,7 @@ describe("hot path: framing", () => {
     const cuts = [joined.slice(0, 7), joined.slice(7, 1001), joined.slice(1001)];
     for (const chunks of [[joined], cuts]) {
       const got = await exchange(h.port, chunks, { responses: 50 });
-      expect(got.bodies).toEqual(
-        many.map((_, i) => `hot:${i % 2 ? 3 : "cursor"}:full-access:{"n":${i}}`),
-      );
+      expect(got.bodies).toEqual(many.map((_, i) => `hot:${i % 2 ? 3 : "cursor"}:full:{"n":${i}}`));
     }
     expect(h.counts.begun).toBe(101);
     expect(h.counts.ended).toBe(101);
@@ -185,7 +213,7 @@ describe("hot path: framing", () => {
     const got = await exchange(h.port, cuts, { responses: 2 });
     expect(got.text).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
     expect(JSON.parse(got.bodies[0] ?? "")).toMatchObject({ code: "AUTH_JWT_INVALID" });
-    expect(got.bodies[1]).toBe('hot:2:full-access:"next"');
+    expect(got.bodies[1]).toBe('hot:2:full:"next"');
     expect(h.counts.answered).toBe(1);
   });
 
@@ -204,7 +232,7 @@ describe("hot path: framing", () => {
     const bytes = Buffer.from(post('"a"', padding) + post('"b"'));
     for (let i = 0; i < bytes.length; i++) server.emit("data", bytes.subarray(i, i + 1));
     while (bodiesOf(text).length < 2) await sleep(5);
-    expect(bodiesOf(text)).toEqual(['hot:2:full-access:"a"', 'hot:2:full-access:"b"']);
+    expect(bodiesOf(text)).toEqual(['hot:2:full:"a"', 'hot:2:full:"b"']);
     client.destroy();
   });
 
@@ -212,7 +240,7 @@ describe("hot path: framing", () => {
     const h = await harness();
     const big = "x".repeat(700_000);
     const got = await exchange(h.port, [post(big)], { responses: 1 });
-    expect(got.bodies[0]?.length).toBe("hot:2:full-access:".length + big.length);
+    expect(got.bodies[0]?.length).toBe("hot:2:full:".length + big.length);
   });
 });
 
@@ -227,6 +255,7 @@ describe("hot path: what it does not take goes to node:http, bytes included", ()
     ["Expect", post("{}", "Expect: 100-continue\r\n")],
     ["an upgrade", post("{}", "Upgrade: websocket\r\nConnection: Upgrade\r\n")],
     ["two Authorizations", post("{}", "Authorization: a\r\nAuthorization: b\r\n")],
+    ["a head admit declines", post("{}", "Authorization: Bearer node\r\n")],
     ["a body over the limit", post("x".repeat((1 << 20) + 1))],
   ];
   for (const [name, request] of cases) {
@@ -279,7 +308,127 @@ describe("hot path: what it does not take goes to node:http, bytes included", ()
       [post('"a"') + "GET /x HTTP/1.1\r\nHost: x\r\n\r\n" + post('"b"')],
       { responses: 3 },
     );
-    expect(got.bodies).toEqual(['hot:2:full-access:"a"', "node:GET /x", "node:POST /v2/pipeline"]);
+    expect(got.bodies).toEqual(['hot:2:full:"a"', "node:GET /x", "node:POST /v2/pipeline"]);
+  });
+});
+
+/** Sends `count` pipelined POSTs on one kept-alive node:http client connection; their answers. */
+async function viaNodeClient(port: number, count: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const answers: {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      answers.push(
+        await new Promise((resolve, reject) => {
+          const req = request({
+            port,
+            host: "127.0.0.1",
+            path: "/v2/pipeline",
+            method: "POST",
+            agent,
+          });
+          req.on("response", (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => {
+              body += d;
+            });
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
+            );
+            res.on("error", reject);
+          });
+          req.on("error", reject);
+          req.end(`${i}`);
+        }),
+      );
+    }
+  } finally {
+    agent.destroy();
+  }
+  return answers;
+}
+
+describe("hot path: streamed answers", () => {
+  it("a stream of known length as it is, one of unknown length chunked, the connection kept", async () => {
+    let accepted = 0;
+    const h = await harness({}, async (_admitted, body) => {
+      const n = Number(body.toString());
+      const pieces = ["a", "", "bc", "d".repeat(100_000)];
+      const length = pieces.join("").length;
+      // Odd requests give their length; empty pieces must not end a chunked body.
+      return n % 2
+        ? text(Readable.from(pieces), ["Content-Length", length])
+        : text(Readable.from(pieces));
+    });
+    h.path.options.fallback.on("connection", () => accepted++);
+    const answers = await viaNodeClient(h.port, 4);
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.status).toBe(200);
+      expect(answer.body).toBe(`abc${"d".repeat(100_000)}`);
+      if (i % 2) expect(answer.headers["content-length"]).toBe("100003");
+      else expect(answer.headers["transfer-encoding"]).toBe("chunked");
+    }
+    expect(h.sockets.size).toBeLessThanOrEqual(1);
+    expect(accepted).toBe(0);
+  });
+
+  it("a stream that fails mid-way ends its connection; the next connection is served", async () => {
+    let calls = 0;
+    const h = await harness({}, async () => {
+      calls++;
+      if (calls > 1) return text("fine");
+      const body = new PassThrough();
+      body.write("part");
+      setTimeout(() => body.destroy(new Error("the source broke")), 50);
+      return text(body);
+    });
+    const broken = await exchange(h.port, [post("{}")], { waitMs: 2000 });
+    expect(broken.closed).toBe(true);
+    expect(broken.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(broken.text).toMatch(/Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n$/);
+    const next = await exchange(h.port, [post("{}")], { responses: 1 });
+    expect(next.bodies).toEqual(["fine"]);
+  });
+
+  it("a stream is read at the client's pace", async () => {
+    let produced = 0;
+    const chunk = Buffer.alloc(64 * 1024, "z");
+    const total = 400; // 25 MiB, far beyond the sockets' buffers
+    const h = await harness({}, async () =>
+      text(
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < total; i++) {
+              produced++;
+              yield chunk;
+            }
+          })(),
+        ),
+      ),
+    );
+    const socket = connect(h.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.pause();
+    socket.write(post("{}"));
+    await sleep(1000);
+    expect(produced).toBeLessThan(total / 4);
+    let received = 0;
+    const done = new Promise<void>((resolve) => {
+      socket.on("data", (d: Buffer) => {
+        received += d.length;
+        if (d.subarray(-5).toString() === "0\r\n\r\n") resolve();
+      });
+    });
+    socket.resume();
+    await done;
+    socket.destroy();
+    expect(produced).toBe(total);
+    expect(received).toBeGreaterThan(total * chunk.length);
   });
 });
 
@@ -318,18 +467,14 @@ describe("hot path: time and ends", () => {
   it("a client that ends its side gets its answers, then the end; a cut request gets 400", async () => {
     const h = await harness();
     const whole = await exchange(h.port, [post('"a"') + post('"b"')], { end: true });
-    expect(whole.bodies).toEqual(['hot:2:full-access:"a"', 'hot:2:full-access:"b"']);
+    expect(whole.bodies).toEqual(['hot:2:full:"a"', 'hot:2:full:"b"']);
     expect(whole.closed).toBe(true);
     const cut = await exchange(h.port, [post('{"a":1}').slice(0, -3)], { end: true });
     expect(cut.text).toBe("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
 
   it("stops reading from a client that does not read its answers", async () => {
-    const h = await harness({}, async () => ({
-      status: 200,
-      contentType: "text/plain",
-      body: "y".repeat(64 * 1024),
-    }));
+    const h = await harness({}, async () => text("y".repeat(64 * 1024)));
     const socket = connect(h.port, "127.0.0.1");
     await new Promise((resolve) => socket.once("connect", resolve));
     socket.pause();
@@ -357,7 +502,7 @@ describe("hot path: time and ends", () => {
       await new Promise<void>((resolve) => {
         release = resolve;
       });
-      return { status: 200, contentType: "text/plain", body: "late" };
+      return text("late");
     });
     const idle = connect(h.port, "127.0.0.1");
     const idleClosed = new Promise((resolve) => idle.once("close", resolve));
@@ -368,7 +513,7 @@ describe("hot path: time and ends", () => {
     release();
     const got = await busy;
     expect(got.bodies).toEqual(["late"]);
-    expect(got.text).toMatch(/\r\nConnection: close\r\n\r\n/);
+    expect(got.text).toMatch(/\r\nConnection: close\r\n/);
     expect(got.text).not.toMatch(/Keep-Alive/);
     expect(got.closed).toBe(true);
   });
