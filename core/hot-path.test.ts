@@ -236,6 +236,13 @@ describe("hot path: framing", () => {
     client.destroy();
   });
 
+  it("takes a request without Content-Length as one without a body, as llhttp", async () => {
+    const h = await harness();
+    const bare = "POST /v2/pipeline HTTP/1.1\r\nHost: x\r\n\r\n";
+    const got = await exchange(h.port, [bare + post('"next"')], { responses: 2 });
+    expect(got.bodies).toEqual(["hot:2:full:", 'hot:2:full:"next"']);
+  });
+
   it("reads a body of many chunks, up to the body limit", async () => {
     const h = await harness();
     const big = "x".repeat(700_000);
@@ -393,6 +400,27 @@ describe("hot path: streamed answers", () => {
     expect(broken.text).toMatch(/Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n$/);
     const next = await exchange(h.port, [post("{}")], { responses: 1 });
     expect(next.bodies).toEqual(["fine"]);
+  });
+
+  it("a stream whose client goes away while it waits is destroyed at once", async () => {
+    const bodies: PassThrough[] = [];
+    const h = await harness({}, async () => {
+      const body = new PassThrough();
+      body.write("first");
+      bodies.push(body); // and nothing more: an event stream with no event
+      return text(body);
+    });
+    for (let round = 0; round < 3; round++) {
+      const socket = connect(h.port, "127.0.0.1");
+      socket.write(post("{}"));
+      await new Promise((resolve) => socket.once("data", resolve));
+      socket.destroy();
+    }
+    const deadline = Date.now() + 2000;
+    while (bodies.some((b) => !b.destroyed) && Date.now() < deadline) await sleep(10);
+    expect(bodies).toHaveLength(3);
+    expect(bodies.map((b) => b.destroyed)).toEqual([true, true, true]);
+    expect(h.sockets.size).toBe(0);
   });
 
   it("a stream is read at the client's pace", async () => {

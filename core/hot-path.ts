@@ -9,8 +9,8 @@
  *
  * Safety rests on one rule: the hot path takes only a strict subset of HTTP, and a request
  * outside it hands its connection, bytes already read included, to node:http for good. The
- * subset: a request line the user's `route` knows (always `POST … HTTP/1.1`), one `Host`, one
- * `Content-Length` within the body limit, at most one of each header the user reads (`reads`),
+ * subset: a request line the user's `route` knows (`METHOD target HTTP/1.1`), one `Host`, at
+ * most one `Content-Length` (none: no body), within the body limit, at most one of each header the user reads (`reads`),
  * no `Transfer-Encoding`, `Expect` or `Upgrade`, no `Connection` but `keep-alive`, header names
  * of token characters, values of visible ASCII (and tabs), lines ended by CRLF, the head within
  * node:http's 16 KiB. Each of these requests means the same to llhttp (node:http's parser), so
@@ -50,6 +50,8 @@ export interface HotHead<R> {
   target: string;
   /** The headers of `reads` the request has (lower-case names), each sent once. */
   headers: Map<string, string>;
+  /** All its header lines as sent (each a `name: value` the hot path checked). */
+  lines: readonly string[];
   bodyBytes: number;
   socket: Socket;
 }
@@ -442,10 +444,13 @@ function parseHead<R>(
       headers.set(name, value);
     }
   }
-  if (!host || bodyBytes === undefined || bodyBytes > options.maxBodyBytes) return undefined;
+  // No Content-Length (and no Transfer-Encoding, which is never taken): a request without a
+  // body, to llhttp as to RFC 9112 (6.3).
+  bodyBytes ??= 0;
+  if (!host || bodyBytes > options.maxBodyBytes) return undefined;
   // The request line is `METHOD SP target SP HTTP/1.1`, and `route` knew it.
   const target = requestLine.slice(requestLine.indexOf(" ") + 1, requestLine.lastIndexOf(" "));
-  return { route, target, headers, bodyBytes, socket };
+  return { route, target, headers, lines: lines.slice(1), bodyBytes, socket };
 }
 
 function hasHeader(answer: HotAnswer, lowerCaseName: string): boolean {
@@ -466,6 +471,13 @@ async function streamBody(
   chunked: boolean,
 ): Promise<boolean> {
   socket.write(head, "latin1");
+  // A client gone while the body waits for its next piece (an event stream, a slow export)
+  // ends it now, not at that piece: its source is cancelled. Its end of sending counts as gone
+  // here, as node:http aborts a request on it: a client that closed sends that end, and a
+  // stream might never write again to find out.
+  const abandon = () => body.destroy();
+  socket.once("close", abandon);
+  socket.once("end", abandon);
   try {
     for await (const piece of body) {
       const chunk: Buffer = typeof piece === "string" ? Buffer.from(piece) : piece;
@@ -490,6 +502,9 @@ async function streamBody(
     }
   } catch {
     return false;
+  } finally {
+    socket.off("close", abandon);
+    socket.off("end", abandon);
   }
   if (chunked && !socket.destroyed) socket.write("0\r\n\r\n", "latin1");
   return !socket.destroyed;

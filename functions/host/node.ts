@@ -1,15 +1,11 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerOptions,
-} from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { type DestinationStream, destination, pino } from "pino";
 import { toApiError } from "../../core/app";
 import { ERROR_CODE_HEADER } from "../../core/errors";
+import { HotPath } from "../../core/hot-path";
 import { type HttpTimeouts, httpServerOptions, refuseTunnels } from "../../core/http-server";
 import { dispatch, problem, routeOf } from "../dispatch";
 import { ENTRIES } from "../entries";
@@ -111,43 +107,61 @@ export async function startFunctionsHost(options: {
   const observability = new HostObservability(logger);
   const fetch = hostFetch(env, observability);
   const connections = new WorkerConnections();
-  const lane =
-    config.FAST_LANE === "on"
-      ? proxyLane({ config, connections, transport, observability })
-      : undefined;
-  const server = await new Promise<ReturnType<typeof serve>>((ready) => {
-    const s = serve(
-      {
-        fetch: (request, bindings) => fetch(request, bindings),
-        hostname: options.hostname,
-        port: options.port,
-        serverOptions: httpServerOptions(options.timeouts),
-        // The lane sees each request first; what it does not take goes to the Hono listener.
-        createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
-          createServer(serverOptions, (req, res) => {
-            if (!lane?.(req, res)) listener(req, res);
-          })) as unknown as typeof createServer,
-      },
-      () => ready(s),
-    );
-  });
-  refuseTunnels(server as Server);
+  // node:http with @hono/node-server's listener: every request the hot path does not take.
+  const server = createServer(httpServerOptions(options.timeouts), getRequestListener(fetch));
+  refuseTunnels(server);
   const relays = new HranaWebSocketRelays(options.env);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
     relays.handleUpgrade(req, socket, head),
   );
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
+  // The proxy's pipelines take the hot path (./proxy-lane.ts); FAST_LANE=off sends every
+  // connection to node:http as it arrives.
+  const hotPath =
+    config.FAST_LANE === "on"
+      ? new HotPath({
+          ...proxyLane({
+            config,
+            connections,
+            transport,
+            observability,
+            fullPath: (request, socket) => fetch(request, { incoming: { socket } }),
+          }),
+          fallback: server,
+          maxBodyBytes: config.MAX_BODY_BYTES,
+          headersTimeoutMs: server.headersTimeout,
+          requestTimeoutMs: server.requestTimeout,
+          keepAliveTimeoutMs: server.keepAliveTimeout,
+        })
+      : undefined;
+  if (!hotPath) server.emit("listening"); // node:http's connection checks start on it
+  // allowHalfOpen: a client that ends its side after a request still gets the answer, as from
+  // node:http; noDelay as node:http sets it.
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) =>
+    hotPath ? hotPath.accept(socket) : server.emit("connection", socket),
+  );
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port, options.hostname, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (listener.address() as AddressInfo).port;
   return {
     url: `http://${options.hostname}:${port}`,
     port,
     close: async () => {
       relays.closeAll();
-      const closed = new Promise<void>((done) => server.close(() => done()));
+      const closed = new Promise<void>((done) => listener.close(() => done()));
+      hotPath?.close();
+      // Closes node:http's idle connections and stops its timeout checks; it never listened,
+      // so its callback only reports that.
+      server.close(() => {});
       // Requests in flight get a grace period; a client still sending (or never finishing) its
       // request would otherwise hold the shutdown for as long as the request timeout allows.
       const cutoff = setTimeout(() => {
-        (server as Server).closeAllConnections();
+        hotPath?.closeAll();
+        server.closeAllConnections();
         relays.terminateAll();
       }, SHUTDOWN_GRACE_MS);
       await closed;
