@@ -38,6 +38,7 @@ import { FORWARDED_REQUEST_HEADERS, PASSED_ON_HEADERS } from "../lib/hrana/trans
 import { admit, type Limit, rateLimitHeaders } from "../lib/rate-limit";
 import { matchRoute, type RouteSpec } from "../route-table";
 import { compressed, compressor, encodingFor } from "./compression";
+import { lightRequest } from "./light-request";
 import type { HostObservability } from "./observability";
 import type { UndiciTransport } from "./undici-transport";
 import type { WorkerAnswer, WorkerConnections } from "./worker-connections";
@@ -205,17 +206,9 @@ export function proxyLane(options: ProxyLaneOptions): ProxyLane {
 
   const answerFull = async (head: HotHead<LaneRoute>, body: Buffer): Promise<HotAnswer> => {
     const method = "method" in head.route ? head.route.method : "POST";
-    const headers = new Headers();
-    for (const line of head.lines) {
-      const colon = line.indexOf(":");
-      headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
-    }
-    const request = new Request(`http://${head.headers.get("host")}${head.target}`, {
-      method,
-      headers,
-      // As @hono/node-server: a GET's body (if any) is read and dropped.
-      ...(method === "GET" ? {} : { body }),
-    });
+    const url = `http://${head.headers.get("host")}${head.target}`;
+    // As @hono/node-server: a GET's body (if any) is read and dropped.
+    const request = lightRequest(method, url, head.lines, method === "GET" ? EMPTY : body);
     return hotAnswerOf(await options.fullPath(request, head.socket));
   };
 
@@ -316,6 +309,7 @@ async function problemAnswer(error: ApiError, taken: Taken, requestId: string): 
  * length, any other streamed (chunked, unless it gave its length).
  */
 export async function hotAnswerOf(response: Response): Promise<HotAnswer> {
+  const whole = wholeBodyOf(response);
   const headers: string[] = [];
   let close = false;
   let type = false;
@@ -330,6 +324,12 @@ export async function hotAnswerOf(response: Response): Promise<HotAnswer> {
     }
   });
   const { status } = response;
+  if (whole !== undefined) {
+    if (whole === null) return { status, headers, body: EMPTY, close };
+    if (!type) headers.push("content-type", "text/plain; charset=UTF-8");
+    if (!length) headers.push("content-length", String(Buffer.byteLength(whole)));
+    return { status, headers, body: typeof whole === "string" ? whole : Buffer.from(whole), close };
+  }
   const stream = response.body;
   if (!stream) return { status, headers, body: EMPTY, close };
   if (!type) headers.push("content-type", "text/plain; charset=UTF-8");
@@ -370,4 +370,33 @@ export async function hotAnswerOf(response: Response): Promise<HotAnswer> {
     }
   }
   return { status, headers, body: Readable.from(rest(), { objectMode: false }), close };
+}
+
+/**
+ * The body a Response was made with, when it is whole (a string or bytes) or none (null), and
+ * the Response is @hono/node-server's lightweight one, which keeps it (what c.json and c.text
+ * make): written as it is, as @hono/node-server itself writes it, instead of through a web
+ * stream, which costs ~100 µs of CPU per answer (bench/README.md). The kept body is that
+ * class's own (a symbol it does not export, found by its description); a Response without it,
+ * or a version that keeps it otherwise, is read as any Response (undefined here).
+ */
+function wholeBodyOf(response: Response): string | Uint8Array | null | undefined {
+  const key = keptKey();
+  if (!Object.hasOwn(response, key)) return undefined;
+  const entry = (response as unknown as Record<symbol, unknown>)[key];
+  if (!Array.isArray(entry)) return undefined;
+  const body: unknown = entry[1];
+  return body === null || typeof body === "string" || body instanceof Uint8Array ? body : undefined;
+}
+
+/**
+ * @hono/node-server's key of a lightweight Response's kept status, body and headers. Looked up
+ * on first use: its Response is the global one only once the host's listener is made.
+ */
+let kept: symbol | undefined;
+function keptKey(): symbol {
+  kept ??=
+    Object.getOwnPropertySymbols(new Response("")).find((key) => key.description === "cache") ??
+    Symbol("none");
+  return kept;
 }
