@@ -312,7 +312,7 @@ describe("hot path: what it does not take goes to node:http, bytes included", ()
     const h = await harness();
     const got = await exchange(
       h.port,
-      [post('"a"') + "GET /x HTTP/1.1\r\nHost: x\r\n\r\n" + post('"b"')],
+      [`${post('"a"')}GET /x HTTP/1.1\r\nHost: x\r\n\r\n${post('"b"')}`],
       { responses: 3 },
     );
     expect(got.bodies).toEqual(['hot:2:full:"a"', "node:GET /x", "node:POST /v2/pipeline"]);
